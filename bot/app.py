@@ -1,0 +1,145 @@
+"""The bot's factory: wires settings, database, clock, scheduler, services and cogs together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from db import Database
+
+from .clock import Clock, default_clock
+from .config import Settings
+from .domain.models import Dialogue
+from .gateway import Gateway
+from .scheduler import Scheduler
+from .services import DialogueService
+
+__all__ = ("DialogueBot", "create_bot", "is_facilitator")
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS: tuple[str, ...] = ("cogs.dialogues", "cogs.participation")
+FACILITATOR_GROUPS = frozenset({"dialogue"})
+
+
+def is_facilitator(member: discord.Member | discord.User, settings: Settings) -> bool:
+    """Facilitators hold the configured role or may manage channels."""
+    if not isinstance(member, discord.Member):
+        return False
+    if member.guild_permissions.manage_channels:
+        return True
+    return any(role.name == settings.facilitator_role for role in member.roles)
+
+
+class DialogueTree(app_commands.CommandTree["DialogueBot"]):
+    """Checks facilitators at run time (admins can re-grant commands) and answers unexpected errors."""
+
+    async def interaction_check(self, interaction: discord.Interaction[DialogueBot]) -> bool:
+        data = interaction.data or {}
+        if data.get("name") not in FACILITATOR_GROUPS:
+            return True
+        if is_facilitator(interaction.user, interaction.client.settings):
+            return True
+        if interaction.type is discord.InteractionType.application_command:
+            await interaction.response.send_message(
+                f"Only facilitators can use `/{data.get('name')}`: you need the "
+                f"“{interaction.client.settings.facilitator_role}” role or the Manage Channels permission.",
+                ephemeral=True,
+            )
+        return False
+
+    async def on_error(
+        self, interaction: discord.Interaction[DialogueBot], error: app_commands.AppCommandError
+    ) -> None:
+        command = interaction.command.qualified_name if interaction.command else "?"
+        log.error("Unexpected error in /%s", command, exc_info=error)
+        await send_apology(interaction)
+
+
+async def send_apology(interaction: discord.Interaction) -> None:
+    """Tell the user something went wrong, without any detail of the error."""
+    text = "Sorry, something went wrong on our side. It has been logged; please try again in a moment."
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("Could not send the apology for a failed interaction")
+
+
+class DialogueBot(commands.Bot):
+    """discord.py's Bot holding the dialogue services; built only by ``create_bot``."""
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = True
+        intents.members = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            tree_cls=DialogueTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+        )
+        self.settings = settings
+        self.clock = clock
+        self.scheduler = Scheduler(clock)
+        self.gateway = Gateway(self)
+        self._database: Database | None = None
+        self._service: DialogueService | None = None
+        # Other features add a section to /dialogue status: async (dialogue) -> text or "".
+        self.status_sections: list[Callable[[Dialogue], Awaitable[str]]] = []
+
+    @property
+    def database(self) -> Database:
+        assert self._database is not None, "the database opens in setup_hook"
+        return self._database
+
+    @property
+    def dialogues(self) -> DialogueService:
+        assert self._service is not None, "the services start in setup_hook"
+        return self._service
+
+    async def setup_hook(self) -> None:
+        self._database = await Database.connect(self.settings.database)
+        self._service = DialogueService(self._database, self.gateway, self.scheduler, self.clock, self.settings)
+        self.scheduler.start()
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self.dialogues.schedule_all()
+        await self.sync_commands()
+
+    async def on_ready(self) -> None:
+        log.info("Connected as %s to %d servers", self.user, len(self.guilds))
+
+    async def sync_commands(self) -> None:
+        """Publish the slash commands: globally, or to the configured servers only."""
+        if self.settings.guild_ids:
+            for guild_id in self.settings.guild_ids:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                await self.tree.sync(guild=guild)
+            log.info("Synced commands to %d servers", len(self.settings.guild_ids))
+        else:
+            await self.tree.sync()
+            log.info("Synced global commands")
+
+    async def close(self) -> None:
+        """Stop the scheduler, disconnect, then close the database."""
+        self.scheduler.shutdown()
+        await super().close()
+        if self._database is not None:
+            await self._database.close()
+            self._database = None
+
+
+def create_bot(settings: Settings | None = None, clock: Clock | None = None) -> DialogueBot:
+    """Build the bot: the one way tests, the CLI and the rehearsal get one."""
+    resolved = settings or Settings()
+    resolved.validate()
+    return DialogueBot(resolved, clock or default_clock)

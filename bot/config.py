@@ -1,0 +1,117 @@
+"""Settings: parsed once at start-up from TOML, or built in code (``Settings(database=path)``)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from .domain.errors import InvalidInput
+from .domain.parsing import parse_duration, parse_timezone
+
+__all__ = ("ConfigError", "Settings", "load_settings")
+
+
+class ConfigError(Exception):
+    """A configuration problem, described in one line that names the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database: str = "dialogue-bot.sqlite3"
+    default_timezone: str = "UTC"
+    default_duration: str = "5d"
+    facilitator_role: str = "Facilitators"
+    category: str = "Dialogues"
+    log_channel: str | None = None
+    token_env: str = "DISCORD_TOKEN"
+    guild_ids: tuple[int, ...] = ()
+    # Leader check-ins flag posts with no reply for longer than this.
+    unanswered_after: str = "12h"
+    default_checkin_hour: int = 9
+
+    @property
+    def default_duration_delta(self) -> timedelta:
+        return parse_duration(self.default_duration)
+
+    @property
+    def unanswered_after_delta(self) -> timedelta:
+        return parse_duration(self.unanswered_after, "unanswered_after")
+
+    def validate(self) -> None:
+        """Raise ``ConfigError`` naming the first bad key."""
+        checks = (
+            ("default_timezone", lambda: parse_timezone(self.default_timezone)),
+            ("default_duration", lambda: self.default_duration_delta),
+            ("unanswered_after", lambda: self.unanswered_after_delta),
+        )
+        for key, check in checks:
+            try:
+                check()
+            except InvalidInput as error:
+                raise ConfigError(f"{key}: {error.problem}") from None
+        if not 0 <= self.default_checkin_hour <= 23:
+            raise ConfigError("default_checkin_hour: must be a whole hour from 0 to 23")
+        if not self.facilitator_role.strip():
+            raise ConfigError("facilitator_role: must not be empty")
+        if not self.category.strip() or len(self.category) > 100:
+            raise ConfigError("category: must be 1 to 100 characters")
+
+
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "database": str,
+    "default_timezone": str,
+    "default_duration": str,
+    "facilitator_role": str,
+    "category": str,
+    "log_channel": str,
+    "token_env": str,
+    "guild_ids": list,
+    "unanswered_after": str,
+    "default_checkin_hour": int,
+}
+
+
+def load_settings(path: str | Path | None) -> Settings:
+    """Read a TOML config (all keys optional); raise ``ConfigError`` naming any bad key."""
+    if path is None:
+        settings = Settings()
+        settings.validate()
+        return settings
+    location = Path(path)
+    try:
+        raw = tomllib.loads(location.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {location}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{location}: invalid TOML: {error}") from None
+    known = {f.name for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(f"{key}: unknown key (see config.example.toml for the keys)")
+        expected = _TYPES[key]
+        if isinstance(value, bool) or not isinstance(value, expected):
+            raise ConfigError(f"{key}: expected {_type_name(expected)}, got {type(value).__name__}")
+        values[key] = value
+    if "guild_ids" in values:
+        ids = values["guild_ids"]
+        if not all(isinstance(item, int) and not isinstance(item, bool) and item > 0 for item in ids):
+            raise ConfigError("guild_ids: expected a list of server ids (whole numbers)")
+        values["guild_ids"] = tuple(ids)
+    if values.get("log_channel") == "":
+        values["log_channel"] = None
+    if "database" in values and not Path(values["database"]).is_absolute():
+        values["database"] = str((location.parent / values["database"]).resolve())
+    settings = Settings(**values)
+    settings.validate()
+    return settings
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "a whole number", list: "a list"}
+    if isinstance(expected, tuple):
+        return " or ".join(names[t] for t in expected)
+    return names[expected]

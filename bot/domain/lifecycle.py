@@ -1,0 +1,68 @@
+"""The dialogue state machine: which transition is due, decided from (dialogue, now) alone."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from .errors import InvalidTransition
+from .models import Dialogue, State
+
+__all__ = ("ALLOWED", "Action", "due_action", "require_transition")
+
+
+class Action(enum.StrEnum):
+    OPEN = "open"
+    CLOSE = "close"
+    CANCEL = "cancel"
+    FAIL = "fail"
+    MISS = "miss"
+
+
+# The states each action may start from, and the state it leads to.
+ALLOWED: dict[Action, tuple[frozenset[State], State]] = {
+    Action.OPEN: (frozenset({State.SCHEDULED, State.FAILED}), State.OPEN),
+    Action.CLOSE: (frozenset({State.OPEN}), State.CLOSED),
+    Action.CANCEL: (frozenset({State.SCHEDULED, State.FAILED}), State.CANCELLED),
+    Action.FAIL: (frozenset({State.OPEN}), State.FAILED),
+    Action.MISS: (frozenset({State.SCHEDULED, State.FAILED}), State.MISSED),
+}
+
+_REFUSALS: dict[tuple[Action, State], str] = {
+    (Action.OPEN, State.OPEN): "it is already open",
+    (Action.OPEN, State.CLOSED): "it has already closed",
+    (Action.CLOSE, State.SCHEDULED): "it has not opened yet; use `/dialogue cancel` to call it off",
+    (Action.CLOSE, State.FAILED): "it never opened; fix the problem and run `/dialogue open`, or `/dialogue cancel`",
+    (Action.CLOSE, State.CLOSED): "it is already closed",
+    (Action.CANCEL, State.OPEN): "it is already open; use `/dialogue close` to end it now",
+    (Action.CANCEL, State.CLOSED): "it has already closed",
+}
+
+
+def require_transition(dialogue: Dialogue, action: Action) -> State:
+    """Return the state ``action`` leads to, or raise a user-facing error naming why it cannot happen."""
+    sources, target = ALLOWED[action]
+    if dialogue.state in sources:
+        return target
+    reason = _REFUSALS.get((action, dialogue.state), f"it is {dialogue.state.value}")
+    raise InvalidTransition(f"Cannot {action.value} “{dialogue.title}”: {reason}.")
+
+
+def due_action(dialogue: Dialogue, now: datetime) -> Action | None:
+    """Return the transition the scheduler owes this dialogue at ``now``, if any.
+
+    A dialogue that should have opened opens while its window is still ahead; one whose whole window
+    passed without opening is missed; an open one past its close time closes. Failed dialogues wait for
+    a facilitator until their window has passed.
+    """
+    if dialogue.state is State.SCHEDULED:
+        if now >= dialogue.closes_at:
+            return Action.MISS
+        if now >= dialogue.opens_at:
+            return Action.OPEN
+        return None
+    if dialogue.state is State.FAILED:
+        return Action.MISS if now >= dialogue.closes_at else None
+    if dialogue.state is State.OPEN and now >= dialogue.closes_at:
+        return Action.CLOSE
+    return None

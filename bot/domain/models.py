@@ -1,0 +1,80 @@
+"""Domain records: plain frozen dataclasses with aware UTC datetimes."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+__all__ = ("Dialogue", "DialogueDraft", "PostStats", "Question", "State", "ThreadStats")
+
+
+class State(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    MISSED = "missed"
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueDraft:
+    """A validated dialogue that has not been stored yet."""
+
+    title: str
+    framing: str
+    questions: tuple[str, ...]
+    timezone: str
+    opens_at: datetime
+    closes_at: datetime
+    # Offsets from opening for staged questions; None releases the question at opening.
+    releases: tuple[datetime | None, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Dialogue:
+    id: int
+    guild_id: int
+    title: str
+    framing: str
+    timezone: str
+    opens_at: datetime
+    closes_at: datetime
+    state: State
+    failure_reason: str | None
+    channel_id: int | None
+    created_by: int
+    created_at: datetime
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    locked_at: datetime | None = None
+
+    @property
+    def duration(self) -> timedelta:
+        return self.closes_at - self.opens_at
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    dialogue_id: int
+    position: int
+    text: str
+    release_at: datetime | None
+    thread_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadStats:
+    thread_id: int
+    title: str
+    origin: str
+    posts: int
+    participants: int
+
+
+@dataclass(frozen=True, slots=True)
+class PostStats:
+    posts: int
+    participants: int
+    threads: tuple[ThreadStats, ...]

@@ -1,0 +1,281 @@
+"""Turn what facilitators type into typed values, or raise ``InvalidInput`` naming the field."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from .errors import InvalidInput
+from .models import DialogueDraft
+
+__all__ = (
+    "MAX_DURATION",
+    "MAX_QUESTIONS",
+    "MAX_QUESTION_LENGTH",
+    "MAX_TITLE_LENGTH",
+    "MIN_DURATION",
+    "cut",
+    "format_duration",
+    "parse_draft",
+    "parse_duration",
+    "parse_opens",
+    "parse_questions",
+    "parse_timezone",
+    "parse_title",
+    "slugify",
+    "thread_name",
+    "unique_slug",
+)
+
+MAX_TITLE_LENGTH = 100
+MAX_FRAMING_LENGTH = 4000  # what one Discord paragraph input holds
+MAX_QUESTIONS = 20
+MAX_QUESTION_LENGTH = 1000
+MAX_NAME_LENGTH = 100  # Discord's limit for channel and thread names.
+MIN_DURATION = timedelta(minutes=10)
+MAX_DURATION = timedelta(days=60)
+# A typed opening time this far in the past still means "now": it took a moment to submit the form.
+_PAST_GRACE = timedelta(minutes=2)
+
+_UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60}
+_DURATION_PART = re.compile(r"(\d+)\s*([wdhm])")
+_DURATION_FULL = re.compile(r"^\s*(?:\d+\s*[wdhm]\s*)+$")
+_RELATIVE = re.compile(r"^in\s+(.+)$", re.IGNORECASE)
+_LOCAL_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+def parse_title(raw: str) -> str:
+    """Return the stripped title, at most 100 characters."""
+    title = " ".join(raw.split())
+    if not title:
+        raise InvalidInput("Title", "a title is required.", "Defenders and the Human Rights Council")
+    if len(title) > MAX_TITLE_LENGTH:
+        raise InvalidInput(
+            "Title",
+            f"it is {len(title)} characters long; the limit is {MAX_TITLE_LENGTH}. Shorten it.",
+            "Defenders and the Human Rights Council",
+        )
+    return title
+
+
+def parse_questions(raw: str) -> tuple[str, ...]:
+    """Return one seed question per non-empty line: 1 to 20 of them, each at most 1,000 characters."""
+    questions = tuple(line.strip() for line in raw.splitlines() if line.strip())
+    example = "What has engagement added to your advocacy at home?"
+    if not questions:
+        raise InvalidInput("Questions", "write at least one seed question, one per line.", example)
+    if len(questions) > MAX_QUESTIONS:
+        raise InvalidInput(
+            "Questions",
+            f"there are {len(questions)} questions; the limit is {MAX_QUESTIONS}. Merge or drop some.",
+            example,
+        )
+    for number, question in enumerate(questions, start=1):
+        if len(question) > MAX_QUESTION_LENGTH:
+            raise InvalidInput(
+                "Questions",
+                f"question {number} is {len(question)} characters long; the limit is "
+                f"{MAX_QUESTION_LENGTH}. Shorten it or split it over two lines.",
+                example,
+            )
+    return questions
+
+
+def parse_timezone(raw: str) -> str:
+    """Return a valid IANA time zone name (case-insensitive match)."""
+    name = raw.strip()
+    example = "Europe/Zurich"
+    if not name:
+        raise InvalidInput("Time zone", "a time zone is required.", example)
+    try:
+        ZoneInfo(name)
+        return name
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    matches = [zone for zone in available_timezones() if zone.lower() == name.lower()]
+    if matches:
+        return matches[0]
+    raise InvalidInput("Time zone", f"`{name}` is not an IANA time zone name. Pick one from the list.", example)
+
+
+def parse_duration(raw: str, field: str = "Duration") -> timedelta:
+    """Parse ``90m``, ``36h``, ``5d`` or combinations like ``1w2d``; from 10 minutes to 60 days."""
+    text = raw.strip().lower()
+    example = "5d"
+    if not text:
+        raise InvalidInput(field, "a duration is required.", example)
+    if not _DURATION_FULL.match(text):
+        raise InvalidInput(
+            field,
+            f"`{raw.strip()}` is not a duration. Use numbers with m (minutes), h (hours), "
+            "d (days) or w (weeks), e.g. `90m`, `36h` or `1w2d`.",
+            example,
+        )
+    seconds = sum(int(amount) * _UNIT_SECONDS[unit] for amount, unit in _DURATION_PART.findall(text))
+    duration = timedelta(seconds=seconds)
+    if duration < MIN_DURATION:
+        raise InvalidInput(field, f"`{raw.strip()}` is too short; the minimum is 10 minutes.", example)
+    if duration > MAX_DURATION:
+        raise InvalidInput(field, f"`{raw.strip()}` is too long; the maximum is 60 days.", example)
+    return duration
+
+
+def parse_opens(raw: str, timezone: str, now: datetime) -> datetime:
+    """Return the opening instant in UTC.
+
+    Accepts ``now``, ``in 2h`` / ``in 3d``, a local ``2026-12-01 14:00`` read in ``timezone``, or
+    ISO-8601 with an offset.
+    """
+    text = raw.strip()
+    example = "2026-12-01 14:00"
+    if not text or text.lower() == "now":
+        return now
+    relative = _RELATIVE.match(text)
+    if relative:
+        try:
+            return now + _parse_offset(relative.group(1))
+        except ValueError:
+            raise InvalidInput(
+                "Opens", f"`{text}` is not a time from now; write `in` and a duration.", "in 2h"
+            ) from None
+    moment = _parse_absolute(text, ZoneInfo(timezone))
+    if moment is None:
+        raise InvalidInput(
+            "Opens",
+            f"`{text}` is not a time. Use `now`, `in 2h`, a local date and time "
+            f"(read in {timezone}), or ISO-8601 with an offset.",
+            example,
+        )
+    if moment < now - _PAST_GRACE:
+        raise InvalidInput("Opens", f"`{text}` has already passed. Use `now` or a time ahead.", example)
+    return max(moment, now)
+
+
+def _parse_offset(text: str) -> timedelta:
+    """Parse a relative duration of any length (``in 5m`` is allowed where a window is not)."""
+    cleaned = text.strip().lower()
+    if not _DURATION_FULL.match(cleaned):
+        raise ValueError(text)
+    return timedelta(seconds=sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(cleaned)))
+
+
+def _parse_absolute(text: str, zone: ZoneInfo) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        for fmt in _LOCAL_FORMATS:
+            try:
+                parsed = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        return None
+    if parsed.tzinfo is not None:
+        return parsed.astimezone(UTC)
+    return local_to_utc(parsed, zone, "Opens")
+
+
+def local_to_utc(naive: datetime, zone: ZoneInfo, field: str) -> datetime:
+    """Read a wall-clock time in ``zone``; refuse times that a daylight-saving jump skips."""
+    aware = naive.replace(tzinfo=zone)
+    round_trip = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    if round_trip != naive:
+        raise InvalidInput(
+            field,
+            f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key}: the clocks skip it for "
+            "daylight-saving time. Pick a time an hour later.",
+            f"{naive:%Y-%m-%d} {(naive + timedelta(hours=1)):%H:%M}",
+        )
+    return aware.astimezone(UTC)
+
+
+def format_duration(duration: timedelta) -> str:
+    """Render a duration compactly, e.g. ``5d`` or ``1d12h``."""
+    seconds = int(duration.total_seconds())
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        amount, seconds = divmod(seconds, size)
+        if amount:
+            parts.append(f"{amount}{unit}")
+    return "".join(parts) or "0m"
+
+
+def cut(text: str, limit: int) -> str:
+    """Cut ``text`` to ``limit`` characters at a word boundary where possible, marking the cut with …."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    if space >= limit // 2:
+        head = head[:space]
+    return head.rstrip(" ,;:.-") + "…"
+
+
+def thread_name(text: str) -> str:
+    """Name a thread after the first line of ``text``, cut cleanly to Discord's 100 characters."""
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    return cut(first_line, MAX_NAME_LENGTH) or "Discussion"
+
+
+def slugify(title: str) -> str:
+    """Make a Discord text-channel name: lowercase words joined by hyphens, at most 100 characters."""
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    slug = slug[:MAX_NAME_LENGTH].rstrip("-")
+    return slug or "dialogue"
+
+
+def unique_slug(title: str, taken: Iterable[str]) -> str:
+    """Return a slug for ``title`` that is not in ``taken``, adding ``-2``, ``-3``… as needed."""
+    base = slugify(title)
+    used = set(taken)
+    if base not in used:
+        return base
+    number = 2
+    while True:
+        suffix = f"-{number}"
+        candidate = base[: MAX_NAME_LENGTH - len(suffix)].rstrip("-") + suffix
+        if candidate not in used:
+            return candidate
+        number += 1
+
+
+def parse_draft(
+    *,
+    title: str,
+    framing: str,
+    questions: str,
+    opens: str,
+    duration: str,
+    timezone: str,
+    default_duration: str,
+    now: datetime,
+) -> DialogueDraft:
+    """Validate the create form as a whole; the first bad field raises ``InvalidInput``."""
+    zone = parse_timezone(timezone)
+    clean_title = parse_title(title)
+    clean_framing = framing.strip()
+    if len(clean_framing) > MAX_FRAMING_LENGTH:
+        raise InvalidInput(
+            "Framing",
+            f"it is {len(clean_framing)} characters long; the limit is {MAX_FRAMING_LENGTH}.",
+            "A few sentences on why this topic, and for whom.",
+        )
+    seeds = parse_questions(questions)
+    opens_at = parse_opens(opens, zone, now)
+    length = parse_duration(duration if duration.strip() else default_duration)
+    return DialogueDraft(
+        title=clean_title,
+        framing=clean_framing,
+        questions=seeds,
+        timezone=zone,
+        opens_at=opens_at,
+        closes_at=opens_at + length,
+    )

@@ -1,0 +1,169 @@
+"""Texts the bot posts, built from domain records (no Discord objects), split to Discord's limits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from .domain.models import Dialogue, PostStats, Question, State
+
+__all__ = (
+    "MESSAGE_LIMIT",
+    "channel_topic",
+    "created_confirmation",
+    "dialogue_list",
+    "intro",
+    "plural",
+    "split_message",
+    "status",
+    "timestamp",
+    "window",
+    "wrapup",
+)
+
+MESSAGE_LIMIT = 2000
+TOPIC_LIMIT = 1024
+
+
+def timestamp(moment: datetime, style: str = "F") -> str:
+    """Return a Discord timestamp that each reader sees in their own time zone."""
+    return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def window(dialogue: Dialogue) -> str:
+    """Describe the window: full dates for both ends, and the relative time of the next one."""
+    return (
+        f"{timestamp(dialogue.opens_at)} ({timestamp(dialogue.opens_at, 'R')}) to "
+        f"{timestamp(dialogue.closes_at)} ({timestamp(dialogue.closes_at, 'R')})"
+    )
+
+
+def plural(count: int, word: str) -> str:
+    """Return ``1 post`` / ``2 posts``."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def created_confirmation(dialogue: Dialogue, questions: int) -> str:
+    return (
+        f"Scheduled **{dialogue.title}** (#{dialogue.id}) with {plural(questions, 'seed question')}.\n"
+        f"Opens {timestamp(dialogue.opens_at)} ({timestamp(dialogue.opens_at, 'R')})\n"
+        f"Closes {timestamp(dialogue.closes_at)} ({timestamp(dialogue.closes_at, 'R')})\n"
+        f"Time zone: {dialogue.timezone}"
+    )
+
+
+def channel_topic(dialogue: Dialogue) -> str:
+    text = f"{dialogue.title} · {timestamp(dialogue.opens_at)} to {timestamp(dialogue.closes_at)}"
+    return text[:TOPIC_LIMIT]
+
+
+def intro(dialogue: Dialogue, questions: Sequence[Question]) -> list[str]:
+    """The opening message: title, framing, numbered seed questions, the window and how to take part."""
+    blocks = [f"# {dialogue.title}"]
+    if dialogue.framing.strip():
+        blocks.append(dialogue.framing.strip())
+    listed = [f"**{q.position}.** {q.text}" for q in questions if q.release_at is None]
+    later = [q for q in questions if q.release_at is not None]
+    if listed:
+        blocks.append("**Seed questions**\n" + "\n".join(listed))
+    if later:
+        blocks.append(
+            "**Later questions**\n"
+            + "\n".join(f"**{q.position}.** opens {timestamp(q.release_at, 'F')}" for q in later if q.release_at)
+        )
+    blocks.append(f"**Open** from {window(dialogue)}.")
+    blocks.append(
+        "**How to take part:** reply in the thread of a question below, or post a message in this "
+        "channel to start a new topic: it gets a thread of its own, named from its first line."
+    )
+    return split_message("\n\n".join(blocks))
+
+
+def wrapup(dialogue: Dialogue, stats: PostStats) -> list[str]:
+    """The closing message: thanks, the window, totals and each thread's activity."""
+    lines = [
+        f"# Thank you for taking part in “{dialogue.title}”",
+        f"This dialogue ran from {timestamp(dialogue.opens_at)} to {timestamp(dialogue.closes_at)}.",
+        f"**{plural(stats.posts, 'post')} from {plural(stats.participants, 'participant')}.**",
+    ]
+    if stats.threads:
+        lines.append("")
+        lines.append("**Threads**")
+        lines += [
+            f"- {thread.title}: {plural(thread.posts, 'post')} from {plural(thread.participants, 'participant')}"
+            for thread in stats.threads
+            if thread.origin != "leaders"
+        ]
+    lines.append("")
+    lines.append("The dialogue is now closed: the channel and its threads are locked. A summary will follow.")
+    return split_message("\n".join(lines))
+
+
+def status(dialogue: Dialogue, stats: PostStats, extra_sections: Sequence[str] = ()) -> str:
+    """A facilitator's overview of one dialogue, cut to one message."""
+    state = dialogue.state.value
+    if dialogue.state is State.FAILED and dialogue.failure_reason:
+        state += f" — {dialogue.failure_reason}"
+    lines = [
+        f"**{dialogue.title}** (#{dialogue.id})",
+        f"State: {state}",
+        f"Window: {window(dialogue)}",
+        f"Time zone: {dialogue.timezone}",
+    ]
+    if dialogue.channel_id:
+        lines.append(f"Channel: <#{dialogue.channel_id}>")
+    lines.append(f"Activity: {plural(stats.posts, 'post')} from {plural(stats.participants, 'participant')}")
+    for thread in stats.threads:
+        lines.append(
+            f"- <#{thread.thread_id}> {thread.title}: {plural(thread.posts, 'post')}, "
+            f"{plural(thread.participants, 'participant')}"
+        )
+    text = "\n".join(lines)
+    for section in extra_sections:
+        text += "\n\n" + section
+    return truncate(text, MESSAGE_LIMIT)
+
+
+def dialogue_list(dialogues: Sequence[Dialogue]) -> str:
+    """This guild's dialogues grouped by state."""
+    if not dialogues:
+        return "There are no dialogues in this server yet. Start one with `/dialogue create`."
+    lines: list[str] = []
+    for state in State:
+        group = [d for d in dialogues if d.state is state]
+        if not group:
+            continue
+        lines.append(f"**{state.value.capitalize()}**")
+        lines += [f"- #{d.id} {d.title}: {timestamp(d.opens_at, 'f')} to {timestamp(d.closes_at, 'f')}" for d in group]
+    return truncate("\n".join(lines), MESSAGE_LIMIT)
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut text to ``limit`` characters at a line break, saying that it was cut."""
+    if len(text) <= limit:
+        return text
+    marker = "\n… (cut to fit one message)"
+    head = text[: limit - len(marker)]
+    if "\n" in head:
+        head = head[: head.rfind("\n")]
+    return head + marker
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split text into messages of at most ``limit`` characters, at paragraph, line or word breaks."""
+    parts: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window_text = rest[:limit]
+        cut_at = max(window_text.rfind("\n\n"), -1)
+        if cut_at < limit // 3:
+            cut_at = window_text.rfind("\n")
+        if cut_at < limit // 3:
+            cut_at = window_text.rfind(" ")
+        if cut_at < limit // 3:
+            cut_at = limit
+        parts.append(rest[:cut_at].rstrip())
+        rest = rest[cut_at:].lstrip()
+    if rest:
+        parts.append(rest)
+    return parts

@@ -1,0 +1,129 @@
+"""The /dialogue command group: what facilitators type. Each command defers to the dialogue service."""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import available_timezones
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.app import DialogueBot
+from bot.domain.errors import DialogueError
+from bot.domain.models import State
+from bot.domain.parsing import parse_duration, parse_timezone
+
+from .common import answer, dialogue_autocomplete, reply
+from .views import CreateDialogueModal
+
+__all__ = ("Dialogues", "setup", "timezone_autocomplete")
+
+log = logging.getLogger(__name__)
+
+_TIMEZONES = sorted(available_timezones())
+
+
+async def timezone_autocomplete(_: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Offer IANA zone names containing what has been typed."""
+    typed = current.strip().lower().replace(" ", "_")
+    matches = [zone for zone in _TIMEZONES if typed in zone.lower()] if typed else _TIMEZONES
+    return [app_commands.Choice(name=zone, value=zone) for zone in matches[:25]]
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_channels=True)
+class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run facilitated dialogues"):
+    """Facilitator commands; the tree's interaction check refuses everyone else at run time."""
+
+    def __init__(self, bot: DialogueBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @property
+    def service(self):  # type: ignore[no-untyped-def]
+        return self.bot.dialogues
+
+    @app_commands.command(name="create", description="Schedule a new dialogue (opens a form)")
+    @app_commands.describe(timezone="IANA time zone for the times you type, e.g. Europe/Zurich")
+    @app_commands.autocomplete(timezone=timezone_autocomplete)
+    async def create(self, interaction: discord.Interaction, timezone: str | None = None) -> None:
+        try:
+            zone = parse_timezone(timezone) if timezone else self.bot.settings.default_timezone
+        except DialogueError as error:
+            await reply(interaction, f"Nothing was created. {error}")
+            return
+        await interaction.response.send_modal(CreateDialogueModal(self.bot, zone))
+
+    @app_commands.command(name="open", description="Open a scheduled dialogue now (or retry a failed opening)")
+    @app_commands.describe(dialogue="The dialogue to open")
+    @app_commands.autocomplete(dialogue=dialogue_autocomplete)
+    async def open(self, interaction: discord.Interaction, dialogue: str) -> None:
+        async def run() -> str:
+            found = await self.service.resolve(interaction.guild_id, dialogue)
+            opened = await self.service.open(found.id, manual=True)
+            if opened.state is State.FAILED:
+                return f"“{opened.title}” could not open: {opened.failure_reason}."
+            return f"“{opened.title}” is open in <#{opened.channel_id}> until {render.timestamp(opened.closes_at)}."
+
+        await answer(interaction, run)
+
+    @app_commands.command(name="close", description="Close an open dialogue now: lock it and post the wrap-up")
+    @app_commands.describe(dialogue="The dialogue to close")
+    @app_commands.autocomplete(dialogue=dialogue_autocomplete)
+    async def close(self, interaction: discord.Interaction, dialogue: str) -> None:
+        async def run() -> str:
+            found = await self.service.resolve(interaction.guild_id, dialogue)
+            closed = await self.service.close(found.id, manual=True)
+            return f"“{closed.title}” is closed; the channel and its threads are locked."
+
+        await answer(interaction, run)
+
+    @app_commands.command(name="extend", description="Move a dialogue's closing time later")
+    @app_commands.describe(dialogue="The dialogue to extend", by="How much longer, e.g. 1d, 12h or 1w")
+    @app_commands.autocomplete(dialogue=dialogue_autocomplete)
+    async def extend(self, interaction: discord.Interaction, dialogue: str, by: str) -> None:
+        async def run() -> str:
+            found = await self.service.resolve(interaction.guild_id, dialogue)
+            extended = await self.service.extend(found.id, parse_duration(by, "by"))
+            return (
+                f"“{extended.title}” now closes {render.timestamp(extended.closes_at)} "
+                f"({render.timestamp(extended.closes_at, 'R')})."
+            )
+
+        await answer(interaction, run)
+
+    @app_commands.command(name="cancel", description="Call off a dialogue that has not opened")
+    @app_commands.describe(dialogue="The dialogue to cancel")
+    @app_commands.autocomplete(dialogue=dialogue_autocomplete)
+    async def cancel(self, interaction: discord.Interaction, dialogue: str) -> None:
+        async def run() -> str:
+            found = await self.service.resolve(interaction.guild_id, dialogue)
+            cancelled = await self.service.cancel(found.id)
+            return f"“{cancelled.title}” is cancelled; it will not open."
+
+        await answer(interaction, run)
+
+    @app_commands.command(name="status", description="A dialogue's state, window and activity")
+    @app_commands.describe(dialogue="The dialogue to describe")
+    @app_commands.autocomplete(dialogue=dialogue_autocomplete)
+    async def status(self, interaction: discord.Interaction, dialogue: str) -> None:
+        async def run() -> str:
+            found = await self.service.resolve(interaction.guild_id, dialogue)
+            stats = await self.service.stats(found.id)
+            sections = [await section(found) for section in self.bot.status_sections]
+            return render.status(found, stats, [s for s in sections if s])
+
+        await answer(interaction, run)
+
+    @app_commands.command(name="list", description="This server's dialogues by state")
+    async def list(self, interaction: discord.Interaction) -> None:
+        async def run() -> str:
+            return render.dialogue_list(await self.service.in_guild(interaction.guild_id))
+
+        await answer(interaction, run)
+
+
+async def setup(bot: DialogueBot) -> None:
+    await bot.add_cog(Dialogues(bot))

@@ -1,0 +1,287 @@
+"""Queries on dialogues, their questions, threads and the bot's own messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.domain.models import Dialogue, DialogueDraft, Question, State
+
+from .connection import Database, Row
+from .timeutil import from_epoch, maybe_from_epoch, to_epoch
+
+__all__ = (
+    "add_bot_message",
+    "add_thread",
+    "bot_messages",
+    "by_channel",
+    "create",
+    "get",
+    "in_guild",
+    "in_states",
+    "mark_intro_pinned",
+    "mark_locked",
+    "mark_ready",
+    "mark_thread_locked",
+    "questions",
+    "set_channel",
+    "set_closes_at",
+    "set_question_thread",
+    "thread_ids",
+    "thread_origin",
+    "transition",
+)
+
+_COLUMNS = (
+    "id, guild_id, title, framing, timezone, opens_at, closes_at, state, failure_reason, channel_id, "
+    "created_by, created_at, opened_at, closed_at, locked_at, intro_pinned"
+)
+
+
+def _dialogue(row: Row) -> Dialogue:
+    return Dialogue(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        title=row["title"],
+        framing=row["framing"],
+        timezone=row["timezone"],
+        opens_at=from_epoch(row["opens_at"]),
+        closes_at=from_epoch(row["closes_at"]),
+        state=State(row["state"]),
+        failure_reason=row["failure_reason"],
+        channel_id=row["channel_id"],
+        created_by=row["created_by"],
+        created_at=from_epoch(row["created_at"]),
+        opened_at=maybe_from_epoch(row["opened_at"]),
+        closed_at=maybe_from_epoch(row["closed_at"]),
+        locked_at=maybe_from_epoch(row["locked_at"]),
+    )
+
+
+async def create(db: Database, guild_id: int, created_by: int, draft: DialogueDraft, now: datetime) -> Dialogue:
+    """Store a new scheduled dialogue and its seed questions in one transaction."""
+    stamp = to_epoch(now)
+    async with db.transaction():
+        dialogue_id = await db.insert(
+            "INSERT INTO dialogues (guild_id, title, framing, timezone, opens_at, closes_at, state, "
+            "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                guild_id,
+                draft.title,
+                draft.framing,
+                draft.timezone,
+                to_epoch(draft.opens_at),
+                to_epoch(draft.closes_at),
+                State.SCHEDULED.value,
+                created_by,
+                stamp,
+                stamp,
+            ),
+        )
+        releases = list(draft.releases) + [None] * (len(draft.questions) - len(draft.releases))
+        await db.executemany(
+            "INSERT INTO questions (dialogue_id, position, text, release_at) VALUES (?, ?, ?, ?)",
+            [
+                (dialogue_id, position, text, None if release is None else to_epoch(release))
+                for position, (text, release) in enumerate(zip(draft.questions, releases, strict=True), 1)
+            ],
+        )
+    dialogue = await get(db, dialogue_id)
+    assert dialogue is not None
+    return dialogue
+
+
+async def get(db: Database, dialogue_id: int) -> Dialogue | None:
+    """Return one dialogue by id."""
+    row = await db.fetchone(f"SELECT {_COLUMNS} FROM dialogues WHERE id = ?", (dialogue_id,))
+    return _dialogue(row) if row else None
+
+
+async def intro_pinned(db: Database, dialogue_id: int) -> bool:
+    """Return whether the intro message has been pinned."""
+    row = await db.fetchone("SELECT intro_pinned FROM dialogues WHERE id = ?", (dialogue_id,))
+    return bool(row and row["intro_pinned"])
+
+
+async def in_guild(db: Database, guild_id: int) -> list[Dialogue]:
+    """Return a guild's dialogues, newest first."""
+    rows = await db.fetchall(f"SELECT {_COLUMNS} FROM dialogues WHERE guild_id = ? ORDER BY id DESC", (guild_id,))
+    return [_dialogue(row) for row in rows]
+
+
+async def in_states(db: Database, states: Sequence[State]) -> list[Dialogue]:
+    """Return every dialogue in one of ``states`` (used to rebuild the schedule)."""
+    marks = ", ".join("?" for _ in states)
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM dialogues WHERE state IN ({marks}) ORDER BY id",
+        [state.value for state in states],
+    )
+    return [_dialogue(row) for row in rows]
+
+
+async def by_channel(db: Database, channel_id: int) -> Dialogue | None:
+    """Return the dialogue whose channel this is."""
+    row = await db.fetchone(f"SELECT {_COLUMNS} FROM dialogues WHERE channel_id = ?", (channel_id,))
+    return _dialogue(row) if row else None
+
+
+async def transition(
+    db: Database,
+    dialogue_id: int,
+    sources: Sequence[State],
+    target: State,
+    now: datetime,
+    *,
+    reason: str | None = None,
+) -> bool:
+    """Move a dialogue to ``target`` only if it is in one of ``sources``; return whether this call won."""
+    marks = ", ".join("?" for _ in sources)
+    stamp = to_epoch(now)
+    extra = ""
+    if target is State.OPEN:
+        # Opened early by hand: the window starts now.
+        extra = ", opened_at = COALESCE(opened_at, ?), opens_at = CASE WHEN opens_at > ? THEN ? ELSE opens_at END"
+    elif target is State.CLOSED:
+        extra = ", closed_at = ?"
+    params: list[object] = [target.value, reason, stamp]
+    if target is State.OPEN:
+        params += [stamp, stamp, stamp]
+    elif extra:
+        params.append(stamp)
+    params += [dialogue_id, *(state.value for state in sources)]
+    changed = await db.execute(
+        f"UPDATE dialogues SET state = ?, failure_reason = ?, updated_at = ?{extra} "
+        f"WHERE id = ? AND state IN ({marks})",
+        params,
+    )
+    return changed == 1
+
+
+async def set_closes_at(
+    db: Database, dialogue_id: int, closes_at: datetime, states: Sequence[State], now: datetime
+) -> bool:
+    """Move the closing time, only while the dialogue is in one of ``states``."""
+    marks = ", ".join("?" for _ in states)
+    changed = await db.execute(
+        f"UPDATE dialogues SET closes_at = ?, updated_at = ? WHERE id = ? AND state IN ({marks})",
+        [to_epoch(closes_at), to_epoch(now), dialogue_id, *(s.value for s in states)],
+    )
+    return changed == 1
+
+
+async def set_channel(db: Database, dialogue_id: int, channel_id: int, now: datetime) -> None:
+    """Record the dialogue's channel."""
+    await db.execute(
+        "UPDATE dialogues SET channel_id = ?, updated_at = ? WHERE id = ?",
+        (channel_id, to_epoch(now), dialogue_id),
+    )
+
+
+async def mark_intro_pinned(db: Database, dialogue_id: int) -> None:
+    """Record that the intro message is pinned."""
+    await db.execute("UPDATE dialogues SET intro_pinned = 1 WHERE id = ?", (dialogue_id,))
+
+
+async def mark_ready(db: Database, dialogue_id: int, now: datetime) -> bool:
+    """Record that every opening step is done; return True only for the first call."""
+    changed = await db.execute(
+        "UPDATE dialogues SET ready_at = ? WHERE id = ? AND ready_at IS NULL", (to_epoch(now), dialogue_id)
+    )
+    return changed == 1
+
+
+async def mark_locked(db: Database, dialogue_id: int, now: datetime) -> None:
+    """Record that the channel's closing overwrites are in place."""
+    await db.execute(
+        "UPDATE dialogues SET locked_at = ?, updated_at = ? WHERE id = ?",
+        (to_epoch(now), to_epoch(now), dialogue_id),
+    )
+
+
+async def questions(db: Database, dialogue_id: int) -> list[Question]:
+    """Return the seed questions in order."""
+    rows = await db.fetchall(
+        "SELECT dialogue_id, position, text, release_at, thread_id FROM questions "
+        "WHERE dialogue_id = ? ORDER BY position",
+        (dialogue_id,),
+    )
+    return [
+        Question(
+            dialogue_id=row["dialogue_id"],
+            position=row["position"],
+            text=row["text"],
+            release_at=maybe_from_epoch(row["release_at"]),
+            thread_id=row["thread_id"],
+        )
+        for row in rows
+    ]
+
+
+async def set_question_thread(
+    db: Database, dialogue_id: int, position: int, thread_id: int, title: str, now: datetime
+) -> None:
+    """Record the thread created for a seed question, in the questions and threads tables at once."""
+    async with db.transaction():
+        await db.execute(
+            "UPDATE questions SET thread_id = ? WHERE dialogue_id = ? AND position = ?",
+            (thread_id, dialogue_id, position),
+        )
+        await add_thread(db, dialogue_id, thread_id, "seed", title, thread_id, now)
+
+
+async def add_thread(
+    db: Database,
+    dialogue_id: int,
+    thread_id: int,
+    origin: str,
+    title: str,
+    starter_message_id: int | None,
+    now: datetime,
+) -> None:
+    """Record a thread of the dialogue (once)."""
+    await db.execute(
+        "INSERT INTO threads (thread_id, dialogue_id, origin, title, starter_message_id, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (thread_id) DO NOTHING",
+        (thread_id, dialogue_id, origin, title, starter_message_id, to_epoch(now)),
+    )
+
+
+async def thread_origin(db: Database, thread_id: int) -> tuple[int, str] | None:
+    """Return (dialogue id, origin) for a known thread."""
+    row = await db.fetchone("SELECT dialogue_id, origin FROM threads WHERE thread_id = ?", (thread_id,))
+    return (row["dialogue_id"], row["origin"]) if row else None
+
+
+async def thread_ids(db: Database, dialogue_id: int, *, unlocked_only: bool = False) -> list[int]:
+    """Return the ids of every thread of the dialogue, oldest first."""
+    condition = " AND locked_at IS NULL" if unlocked_only else ""
+    rows = await db.fetchall(
+        f"SELECT thread_id FROM threads WHERE dialogue_id = ?{condition} ORDER BY created_at, thread_id",
+        (dialogue_id,),
+    )
+    return [row["thread_id"] for row in rows]
+
+
+async def mark_thread_locked(db: Database, thread_id: int, now: datetime) -> None:
+    """Record that a thread has been locked and archived."""
+    await db.execute("UPDATE threads SET locked_at = ? WHERE thread_id = ?", (to_epoch(now), thread_id))
+
+
+async def bot_messages(db: Database, dialogue_id: int, kind: str) -> dict[int, int]:
+    """Return {part: message id} of what the bot has posted of one kind."""
+    rows = await db.fetchall(
+        "SELECT part, message_id FROM bot_messages WHERE dialogue_id = ? AND kind = ? ORDER BY part",
+        (dialogue_id, kind),
+    )
+    return {row["part"]: row["message_id"] for row in rows}
+
+
+async def add_bot_message(
+    db: Database, dialogue_id: int, kind: str, part: int, channel_id: int, message_id: int, now: datetime
+) -> None:
+    """Record one message the bot posted."""
+    await db.execute(
+        "INSERT INTO bot_messages (dialogue_id, kind, part, channel_id, message_id, posted_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (dialogue_id, kind, part, channel_id, message_id, to_epoch(now)),
+    )
