@@ -1,0 +1,126 @@
+"""The ``dialogue-bot`` command line: run, check, invite-url."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import discord
+
+from .config import ConfigError, Settings, load_settings
+from .gateway import REQUIRED_PERMISSIONS
+
+__all__ = ("main",)
+
+log = logging.getLogger("bot")
+
+EXIT_USAGE = 2
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Log to stderr once, for the whole program."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    # discord.py's HTTP logger would print request bodies at DEBUG; keep it at INFO or above.
+    logging.getLogger("discord.http").setLevel(max(level, logging.INFO))
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _settings(path: str | None) -> Settings:
+    if path is None and os.path.exists("config.toml"):
+        path = "config.toml"
+    return load_settings(path)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Start the bot with the token from the environment."""
+    settings = _settings(args.config)
+    token = os.environ.get(settings.token_env, "").strip()
+    if not token:
+        print(
+            f"dialogue-bot: no Discord token: set the {settings.token_env} environment variable "
+            "(or try the offline rehearsal: dialogue-bot rehearse examples/human-rights-council.toml)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    configure_logging()
+    from .app import create_bot
+
+    bot = create_bot(settings)
+    # log_handler=None: logging is configured above, and the token is never logged.
+    bot.run(token, log_handler=None)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate the config and open (and migrate) the database."""
+    settings = _settings(args.config)
+
+    async def probe() -> int:
+        from db import Database
+
+        database = await Database.connect(settings.database)
+        try:
+            return await database.schema_version()
+        finally:
+            await database.close()
+
+    try:
+        version = asyncio.run(probe())
+    except Exception as error:  # any failure to open the database is reported in one line
+        print(f"database: cannot open {settings.database}: {error}", file=sys.stderr)
+        return 1
+    print(f"config OK; database {settings.database} at schema version {version}")
+    return 0
+
+
+def invite_url(client_id: int) -> str:
+    """The OAuth2 URL that adds the bot with exactly the permissions it needs."""
+    permissions = discord.Permissions(**dict.fromkeys(REQUIRED_PERMISSIONS, True))
+    return discord.utils.oauth_url(client_id, permissions=permissions, scopes=("bot", "applications.commands"))
+
+
+def cmd_invite_url(args: argparse.Namespace) -> int:
+    print(invite_url(args.client_id))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dialogue-bot", description="Facilitated, time-boxed dialogues on Discord.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="start the bot (token from the environment)")
+    run.add_argument("--config", metavar="PATH", help="TOML config file (default: ./config.toml if present)")
+    run.set_defaults(handler=cmd_run)
+
+    check = commands.add_parser("check", help="validate the config and the database")
+    check.add_argument("--config", metavar="PATH", help="TOML config file (default: ./config.toml if present)")
+    check.set_defaults(handler=cmd_check)
+
+    invite = commands.add_parser("invite-url", help="print the URL that adds the bot to a server")
+    invite.add_argument("--client-id", type=int, required=True, metavar="ID", help="the application's client id")
+    invite.set_defaults(handler=cmd_invite_url)
+
+    for register in EXTRA_COMMANDS:
+        register(commands)
+    return parser
+
+
+# Other features register their sub-commands here: (subparsers) -> None.
+EXTRA_COMMANDS: list = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except ConfigError as error:
+        print(f"config: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
