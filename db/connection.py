@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -25,7 +26,10 @@ class Database:
     def __init__(self, connection: aiosqlite.Connection, path: str) -> None:
         self._connection = connection
         self.path = path
-        self._depth = 0
+        # The task whose transaction is open. Tasks share this one connection, so statements from other
+        # tasks wait for it to end: otherwise they would run inside it, and a rollback would take them along.
+        self._owner: asyncio.Task[Any] | None = None
+        self._lock = asyncio.Lock()
 
     @classmethod
     async def connect(cls, path: str | Path) -> Database:
@@ -36,11 +40,16 @@ class Database:
         connection = await aiosqlite.connect(location, isolation_level=None)
         connection.row_factory = aiosqlite.Row
         database = cls(connection, location)
-        await database.fetchall("PRAGMA foreign_keys = ON")
-        if location != ":memory:":
-            await database.fetchall("PRAGMA journal_mode = WAL")
-        await database.fetchall("PRAGMA busy_timeout = 5000")
-        await database.migrate()
+        try:
+            await database.fetchall("PRAGMA foreign_keys = ON")
+            if location != ":memory:":
+                await database.fetchall("PRAGMA journal_mode = WAL")
+            await database.fetchall("PRAGMA busy_timeout = 5000")
+            await database.migrate()
+        except BaseException:
+            # An unclosed connection keeps its worker thread alive, and the process would never exit.
+            await connection.close()
+            raise
         return database
 
     async def close(self) -> None:
@@ -49,54 +58,70 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Database]:
-        """Run the enclosed statements atomically; nested uses join the outer transaction."""
-        if self._depth:
-            self._depth += 1
-            try:
-                yield self
-            finally:
-                self._depth -= 1
-            return
-        await self.execute("BEGIN")
-        self._depth = 1
-        try:
+        """Run the enclosed statements atomically; nested uses in the same task join the outer transaction.
+
+        Other tasks' statements wait until it ends, so the body must not await another task that uses
+        the database.
+        """
+        task = asyncio.current_task()
+        if self._owner is not None and self._owner is task:
             yield self
-        except BaseException:
-            self._depth = 0
-            await self.execute("ROLLBACK")
-            raise
-        self._depth = 0
-        await self.execute("COMMIT")
+            return
+        async with self._lock:
+            self._owner = task
+            try:
+                await self.execute("BEGIN")
+                try:
+                    yield self
+                    await self.execute("COMMIT")
+                except BaseException:
+                    if self._connection.in_transaction:
+                        await self.execute("ROLLBACK")
+                    raise
+            finally:
+                self._owner = None
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """Wait while another task's transaction is open."""
+        if self._owner is not None and self._owner is asyncio.current_task():
+            yield
+            return
+        async with self._lock:
+            yield
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement and return how many rows it changed."""
-        cursor = await self._connection.execute(sql, params)
-        try:
-            return cursor.rowcount
-        finally:
-            await cursor.close()
+        async with self._turn():
+            cursor = await self._connection.execute(sql, params)
+            try:
+                return cursor.rowcount
+            finally:
+                await cursor.close()
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT and return the new row's id."""
-        cursor = await self._connection.execute(sql, params)
-        try:
-            assert cursor.lastrowid is not None
-            return cursor.lastrowid
-        finally:
-            await cursor.close()
+        async with self._turn():
+            cursor = await self._connection.execute(sql, params)
+            try:
+                assert cursor.lastrowid is not None
+                return cursor.lastrowid
+            finally:
+                await cursor.close()
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement for each parameter row."""
-        await self._connection.executemany(sql, rows)
+        async with self._turn():
+            await self._connection.executemany(sql, rows)
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         """Return the first row of a query, or None."""
-        async with self._connection.execute(sql, params) as cursor:
+        async with self._turn(), self._connection.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         """Return every row of a query."""
-        async with self._connection.execute(sql, params) as cursor:
+        async with self._turn(), self._connection.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def schema_version(self) -> int:

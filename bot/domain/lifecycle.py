@@ -36,6 +36,12 @@ _REFUSALS: dict[tuple[Action, State], str] = {
     (Action.CLOSE, State.CLOSED): "it is already closed",
     (Action.CANCEL, State.OPEN): "it is already open; use `/dialogue close` to end it now",
     (Action.CANCEL, State.CLOSED): "it has already closed",
+    (Action.OPEN, State.CANCELLED): "it was cancelled; start a new one with `/dialogue create`",
+    (Action.OPEN, State.MISSED): "its whole window passed before it opened; start a new one with `/dialogue create`",
+    (Action.CLOSE, State.CANCELLED): "it was cancelled before it opened",
+    (Action.CLOSE, State.MISSED): "it never opened: its whole window passed",
+    (Action.CANCEL, State.CANCELLED): "it is already cancelled",
+    (Action.CANCEL, State.MISSED): "it never opened: its whole window passed, so there is nothing to cancel",
 }
 
 

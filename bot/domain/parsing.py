@@ -6,7 +6,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from .errors import InvalidInput
 from .models import DialogueDraft
@@ -39,6 +40,8 @@ MIN_DURATION = timedelta(minutes=10)
 MAX_DURATION = timedelta(days=60)
 # A typed opening time this far in the past still means "now": it took a moment to submit the form.
 _PAST_GRACE = timedelta(minutes=2)
+# The latest opening time whose window still fits in a datetime (anything later is a typo, not a plan).
+_LATEST_OPENING = datetime.max.replace(tzinfo=UTC) - MAX_DURATION - timedelta(days=1)
 
 _UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60}
 _DURATION_PART = re.compile(r"(\d+)\s*([wdhm])")
@@ -90,12 +93,11 @@ def parse_timezone(raw: str) -> str:
     example = "Europe/Zurich"
     if not name:
         raise InvalidInput("Time zone", "a time zone is required.", example)
-    try:
-        ZoneInfo(name)
+    # Only IANA names: ZoneInfo would also load host files such as `localtime` (the server's own zone).
+    zones = _zone_names()
+    if name in zones:
         return name
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
-    matches = [zone for zone in available_timezones() if zone.lower() == name.lower()]
+    matches = sorted(zone for zone in zones if zone.lower() == name.lower())
     if matches:
         return matches[0]
     raise InvalidInput("Time zone", f"`{name}` is not an IANA time zone name. Pick one from the list.", example)
@@ -115,12 +117,12 @@ def parse_duration(raw: str, field: str = "Duration") -> timedelta:
             example,
         )
     seconds = sum(int(amount) * _UNIT_SECONDS[unit] for amount, unit in _DURATION_PART.findall(text))
-    duration = timedelta(seconds=seconds)
-    if duration < MIN_DURATION:
+    # Compare whole seconds first: a huge number would overflow timedelta.
+    if seconds < MIN_DURATION.total_seconds():
         raise InvalidInput(field, f"`{raw.strip()}` is too short; the minimum is 10 minutes.", example)
-    if duration > MAX_DURATION:
+    if seconds > MAX_DURATION.total_seconds():
         raise InvalidInput(field, f"`{raw.strip()}` is too long; the maximum is 60 days.", example)
-    return duration
+    return timedelta(seconds=seconds)
 
 
 def parse_opens(raw: str, timezone: str, now: datetime) -> datetime:
@@ -133,14 +135,20 @@ def parse_opens(raw: str, timezone: str, now: datetime) -> datetime:
     example = "2026-12-01 14:00"
     if not text or text.lower() == "now":
         return now
+    too_far = InvalidInput("Opens", f"`{text}` is too far in the future. Use a real date.", example)
     relative = _RELATIVE.match(text)
     if relative:
         try:
-            return now + _parse_offset(relative.group(1))
+            offset = _parse_offset(relative.group(1))
         except ValueError:
             raise InvalidInput(
                 "Opens", f"`{text}` is not a time from now; write `in` and a duration.", "in 2h"
             ) from None
+        except OverflowError:
+            raise too_far from None
+        if offset > _LATEST_OPENING - now:
+            raise too_far
+        return now + offset
     moment = _parse_absolute(text, ZoneInfo(timezone))
     if moment is None:
         raise InvalidInput(
@@ -151,6 +159,8 @@ def parse_opens(raw: str, timezone: str, now: datetime) -> datetime:
         )
     if moment < now - _PAST_GRACE:
         raise InvalidInput("Opens", f"`{text}` has already passed. Use `now` or a time ahead.", example)
+    if moment > _LATEST_OPENING:
+        raise too_far
     return max(moment, now)
 
 
@@ -176,9 +186,12 @@ def _parse_absolute(text: str, zone: ZoneInfo) -> datetime | None:
                 continue
     if parsed is None:
         return None
-    if parsed.tzinfo is not None:
-        return parsed.astimezone(UTC)
-    return local_to_utc(parsed, zone, "Opens")
+    try:
+        if parsed.tzinfo is not None:
+            return parsed.astimezone(UTC)
+        return local_to_utc(parsed, zone, "Opens")
+    except OverflowError:  # e.g. year 1 or 9999 shifted past the range of datetime
+        return None
 
 
 def local_to_utc(naive: datetime, zone: ZoneInfo, field: str) -> datetime:
@@ -226,10 +239,17 @@ def thread_name(text: str) -> str:
 
 def slugify(title: str) -> str:
     """Make a Discord text-channel name: lowercase words joined by hyphens, at most 100 characters."""
-    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    # casefold first: ß becomes ss rather than vanishing.
+    ascii_text = unicodedata.normalize("NFKD", title.casefold()).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     slug = slug[:MAX_NAME_LENGTH].rstrip("-")
     return slug or "dialogue"
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    # Host files that are not zone names: `localtime` is whatever zone the server runs in.
+    return frozenset(available_timezones() - {"localtime", "posixrules"})
 
 
 def unique_slug(title: str, taken: Iterable[str]) -> str:

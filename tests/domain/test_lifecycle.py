@@ -1,0 +1,190 @@
+"""The state machine: every (state, action) pair, and what is due at every moment of the window."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain.errors import DialogueError, InvalidTransition
+from bot.domain.lifecycle import ALLOWED, Action, due_action, require_transition
+from bot.domain.models import Dialogue, State
+
+OPENS = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
+CLOSES = OPENS + timedelta(days=5)
+
+
+def dialogue(state: State) -> Dialogue:
+    return Dialogue(
+        id=7,
+        guild_id=1,
+        title="Defenders and the HRC",
+        framing="",
+        timezone="Europe/Zurich",
+        opens_at=OPENS,
+        closes_at=CLOSES,
+        state=state,
+        failure_reason="missing permissions" if state is State.FAILED else None,
+        channel_id=None,
+        created_by=42,
+        created_at=OPENS - timedelta(days=1),
+    )
+
+
+# The whole table, written out by hand: a change to ALLOWED must change this too.
+TRANSITIONS: dict[tuple[State, Action], State] = {
+    (State.SCHEDULED, Action.OPEN): State.OPEN,
+    (State.FAILED, Action.OPEN): State.OPEN,
+    (State.OPEN, Action.CLOSE): State.CLOSED,
+    (State.SCHEDULED, Action.CANCEL): State.CANCELLED,
+    (State.FAILED, Action.CANCEL): State.CANCELLED,
+    (State.OPEN, Action.FAIL): State.FAILED,
+    (State.SCHEDULED, Action.MISS): State.MISSED,
+    (State.FAILED, Action.MISS): State.MISSED,
+}
+
+ALL_PAIRS = [(state, action) for state in State for action in Action]
+
+# What a refused request says, for the pairs a facilitator can actually ask for.
+REFUSALS: dict[tuple[State, Action], str] = {
+    (State.OPEN, Action.OPEN): "it is already open",
+    (State.CLOSED, Action.OPEN): "it has already closed",
+    (State.CANCELLED, Action.OPEN): "it was cancelled; start a new one with `/dialogue create`",
+    (State.MISSED, Action.OPEN): "its whole window passed before it opened; start a new one with `/dialogue create`",
+    (State.SCHEDULED, Action.CLOSE): "it has not opened yet; use `/dialogue cancel` to call it off",
+    (State.FAILED, Action.CLOSE): "it never opened; fix the problem and run `/dialogue open`, or `/dialogue cancel`",
+    (State.CLOSED, Action.CLOSE): "it is already closed",
+    (State.CANCELLED, Action.CLOSE): "it was cancelled before it opened",
+    (State.MISSED, Action.CLOSE): "it never opened: its whole window passed",
+    (State.OPEN, Action.CANCEL): "it is already open; use `/dialogue close` to end it now",
+    (State.CLOSED, Action.CANCEL): "it has already closed",
+    (State.CANCELLED, Action.CANCEL): "it is already cancelled",
+    (State.MISSED, Action.CANCEL): "it never opened: its whole window passed, so there is nothing to cancel",
+}
+
+
+def test_the_table_covers_every_pair() -> None:
+    assert len(ALL_PAIRS) == len(State) * len(Action) == 30
+    assert len(TRANSITIONS) == 8
+
+
+def test_allowed_matches_the_table() -> None:
+    derived = {(state, action): target for action, (sources, target) in ALLOWED.items() for state in sources}
+    assert derived == TRANSITIONS
+
+
+@pytest.mark.parametrize(("state", "action"), [pair for pair in ALL_PAIRS if pair in TRANSITIONS])
+def test_require_transition_allowed(state: State, action: Action) -> None:
+    assert require_transition(dialogue(state), action) is TRANSITIONS[(state, action)]
+
+
+@pytest.mark.parametrize(("state", "action"), [pair for pair in ALL_PAIRS if pair not in TRANSITIONS])
+def test_require_transition_refused(state: State, action: Action) -> None:
+    with pytest.raises(InvalidTransition) as caught:
+        require_transition(dialogue(state), action)
+    message = str(caught.value)
+    assert message.startswith(f"Cannot {action.value} “Defenders and the HRC”: it")
+    assert message.endswith(".")
+    assert isinstance(caught.value, DialogueError)
+    if (state, action) in REFUSALS:
+        assert message == f"Cannot {action.value} “Defenders and the HRC”: {REFUSALS[(state, action)]}."
+    else:
+        # Internal actions (fail, miss) name the state it is in.
+        assert message == f"Cannot {action.value} “Defenders and the HRC”: it is {state.value}."
+
+
+@pytest.mark.parametrize("state", [State.CLOSED, State.CANCELLED, State.MISSED])
+def test_final_states_allow_nothing(state: State) -> None:
+    for action in Action:
+        with pytest.raises(InvalidTransition):
+            require_transition(dialogue(state), action)
+
+
+def test_require_transition_does_not_change_the_dialogue() -> None:
+    before = dialogue(State.SCHEDULED)
+    require_transition(before, Action.OPEN)
+    assert before.state is State.SCHEDULED
+
+
+# ----- what is due -----------------------------------------------------------------------------------
+
+MOMENTS = {
+    "long before": OPENS - timedelta(days=3),
+    "a second before opening": OPENS - timedelta(seconds=1),
+    "at opening": OPENS,
+    "between": OPENS + timedelta(days=2),
+    "a second before closing": CLOSES - timedelta(seconds=1),
+    "at closing": CLOSES,
+    "after closing": CLOSES + timedelta(hours=1),
+    "long after": CLOSES + timedelta(days=30),
+}
+
+DUE: dict[State, dict[str, Action | None]] = {
+    State.SCHEDULED: {
+        "long before": None,
+        "a second before opening": None,
+        "at opening": Action.OPEN,
+        "between": Action.OPEN,
+        "a second before closing": Action.OPEN,
+        "at closing": Action.MISS,
+        "after closing": Action.MISS,
+        "long after": Action.MISS,
+    },
+    State.OPEN: {
+        "long before": None,
+        "a second before opening": None,
+        "at opening": None,
+        "between": None,
+        "a second before closing": None,
+        "at closing": Action.CLOSE,
+        "after closing": Action.CLOSE,
+        "long after": Action.CLOSE,
+    },
+    # A failed dialogue waits for a facilitator while its window lasts.
+    State.FAILED: {
+        "long before": None,
+        "a second before opening": None,
+        "at opening": None,
+        "between": None,
+        "a second before closing": None,
+        "at closing": Action.MISS,
+        "after closing": Action.MISS,
+        "long after": Action.MISS,
+    },
+    State.CLOSED: dict.fromkeys(MOMENTS),
+    State.CANCELLED: dict.fromkeys(MOMENTS),
+    State.MISSED: dict.fromkeys(MOMENTS),
+}
+
+
+def test_due_table_covers_every_state() -> None:
+    assert set(DUE) == set(State)
+    assert all(set(row) == set(MOMENTS) for row in DUE.values())
+
+
+@pytest.mark.parametrize(("state", "moment"), [(state, moment) for state in State for moment in MOMENTS])
+def test_due_action(state: State, moment: str) -> None:
+    assert due_action(dialogue(state), MOMENTS[moment]) is DUE[state][moment]
+
+
+@pytest.mark.parametrize(("state", "moment"), [(state, moment) for state in State for moment in MOMENTS])
+def test_due_action_is_always_allowed(state: State, moment: str) -> None:
+    """Whatever the scheduler is told to do, the state machine lets it happen."""
+    action = due_action(dialogue(state), MOMENTS[moment])
+    if action is not None:
+        assert (state, action) in TRANSITIONS
+
+
+def test_due_action_reads_the_dialogue_times_not_the_table_constants() -> None:
+    extended = replace(dialogue(State.OPEN), closes_at=CLOSES + timedelta(days=2))
+    assert due_action(extended, CLOSES + timedelta(hours=1)) is None
+    assert due_action(extended, CLOSES + timedelta(days=2)) is Action.CLOSE
+
+
+def test_due_action_in_another_offset_is_the_same_instant() -> None:
+    from zoneinfo import ZoneInfo
+
+    local_opening = OPENS.astimezone(ZoneInfo("Pacific/Auckland"))
+    assert due_action(dialogue(State.SCHEDULED), local_opening) is Action.OPEN
+    assert due_action(dialogue(State.SCHEDULED), local_opening - timedelta(seconds=1)) is None
