@@ -107,10 +107,15 @@ class DialogueService:
         self.gateway.dispatch("dialogue_created", dialogue)
         return dialogue
 
-    def schedule(self, dialogue: Dialogue) -> None:
-        """(Re)place this dialogue's jobs from its record; the callbacks decide what is due."""
+    def schedule(self, dialogue: Dialogue, *, resume: bool = False) -> None:
+        """(Re)place this dialogue's open and close jobs from its record; the callbacks decide what is due.
+
+        ``resume`` (at start-up) also re-runs the steps of an open or closed dialogue at once: cheap when
+        they are all done, and it mends a crash between two steps when not.
+        """
         prefix = f"dialogue:{dialogue.id}:"
-        self.scheduler.remove_prefix(prefix)
+        self.scheduler.remove(prefix + "open")
+        self.scheduler.remove(prefix + "close")
         now = self.clock()
         if dialogue.state is State.SCHEDULED:
             self.scheduler.place(prefix + "open", dialogue.opens_at, self.run_due, dialogue.id)
@@ -118,10 +123,10 @@ class DialogueService:
         elif dialogue.state is State.FAILED:
             self.scheduler.place(prefix + "close", dialogue.closes_at, self.run_due, dialogue.id)
         elif dialogue.state is State.OPEN:
-            # Finishing the opening steps is cheap when they are all done, and mends a crash when not.
-            self.scheduler.place(prefix + "open", now, self.run_due, dialogue.id)
+            if resume:
+                self.scheduler.place(prefix + "open", now, self.run_due, dialogue.id)
             self.scheduler.place(prefix + "close", dialogue.closes_at, self.run_due, dialogue.id)
-        elif dialogue.state is State.CLOSED:
+        elif dialogue.state is State.CLOSED and resume:
             self.scheduler.place(prefix + "close", now, self.finish_close, dialogue.id)
 
     async def schedule_all(self) -> None:
@@ -130,7 +135,7 @@ class DialogueService:
         for dialogue in active:
             if dialogue.state is State.CLOSED and await self._close_complete(dialogue):
                 continue
-            self.schedule(dialogue)
+            self.schedule(dialogue, resume=True)
         log.info("Scheduled jobs for %d dialogues", len(active))
 
     async def schedule_release(self, dialogue: Dialogue) -> None:
@@ -314,7 +319,10 @@ class DialogueService:
             return False
         thread_id: int | None = post.channel_id if post.parent_id is not None else None
         now = self.clock()
-        if thread_id is not None and await dialogues_db.thread_origin(self.db, thread_id) is None:
+        known = await dialogues_db.thread_origin(self.db, thread_id) if thread_id is not None else None
+        if known is not None and known[1] == "leaders":
+            return False  # the leaders' backstage room is not part of the dialogue's record
+        if thread_id is not None and known is None:
             # A thread the bot did not make (e.g. started from the client): adopt it.
             await dialogues_db.add_thread(self.db, dialogue.id, thread_id, "participant", post.channel_name, None, now)
         if thread_id is None and message is not None:

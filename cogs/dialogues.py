@@ -22,7 +22,8 @@ __all__ = ("Dialogues", "setup", "timezone_autocomplete")
 
 log = logging.getLogger(__name__)
 
-_TIMEZONES = sorted(available_timezones())
+# Only real IANA names: "localtime" and "posixrules" are files in the zone database, not zones.
+_TIMEZONES = sorted(zone for zone in available_timezones() if "/" in zone or zone == "UTC")
 
 
 async def timezone_autocomplete(_: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -45,10 +46,24 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
     def service(self):  # type: ignore[no-untyped-def]
         return self.bot.dialogues
 
-    @app_commands.command(name="create", description="Schedule a new dialogue (opens a form)")
-    @app_commands.describe(timezone="IANA time zone for the times you type, e.g. Europe/Zurich")
+    @app_commands.command(name="create", description="Schedule a new dialogue (opens a form, or imports a plan file)")
+    @app_commands.describe(
+        timezone="IANA time zone for the times you type, e.g. Europe/Zurich",
+        plan="A plan file (TOML) to import instead of filling in the form; see docs/plans.md",
+    )
     @app_commands.autocomplete(timezone=timezone_autocomplete)
-    async def create(self, interaction: discord.Interaction, timezone: str | None = None) -> None:
+    async def create(
+        self, interaction: discord.Interaction, timezone: str | None = None, plan: discord.Attachment | None = None
+    ) -> None:
+        if plan is not None:
+            plans = self.bot.get_cog("Plans")
+            if timezone:
+                await reply(interaction, "Nothing was created. A plan sets its own time zone: leave `timezone` out.")
+            elif plans is None:
+                await reply(interaction, "Nothing was created: importing plans is not available on this bot.")
+            else:
+                await plans.import_plan(interaction, plan)  # type: ignore[attr-defined]
+            return
         try:
             zone = parse_timezone(timezone) if timezone else self.bot.settings.default_timezone
         except DialogueError as error:
