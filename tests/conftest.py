@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,11 @@ class World:
         old = self.bot
         await old.close()
         await self.env.restart_bot(create_bot(self.settings))
+
+    async def restart_with(self, **changes: object) -> None:
+        """Restart with some settings changed, as after editing config.toml."""
+        self.settings = dataclasses.replace(self.settings, **changes)  # type: ignore[arg-type]
+        await self.restart()
 
 
 @pytest.fixture
