@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 import discord
 
@@ -169,6 +170,14 @@ class Gateway:
             thread = fetched
         await thread.edit(locked=True, archived=True, reason="dialogue-bot: dialogue closed")
         return True
+
+    async def history(self, channel_id: int, after: int | datetime) -> list[discord.Message]:
+        """Return the messages of a channel or thread after a message id or an instant, oldest first."""
+        channel = self._client.get_channel(channel_id) or await self._client.fetch_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel | discord.Thread):
+            return []
+        marker = discord.Object(id=after) if isinstance(after, int) else after
+        return [message async for message in channel.history(after=marker, oldest_first=True, limit=None)]
 
     async def send_dm(self, user_id: int, content: str) -> discord.Message:
         """Send a direct message; raises ``discord.Forbidden`` (50007) when the user's DMs are closed."""

@@ -64,6 +64,10 @@ class Scheduler:
         _bind_clock(self._clock)
         self._scheduler.start()
 
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
+
     def shutdown(self) -> None:
         """Stop dispatching; pending jobs are dropped (they are derived from the database)."""
         if self._scheduler.running:

@@ -23,7 +23,7 @@ from .domain.parsing import MAX_DURATION, thread_name, unique_slug
 from .gateway import Gateway, permission_label
 from .scheduler import Scheduler
 
-__all__ = ("DialogueService", "IncomingPost", "StepFailed")
+__all__ = ("DialogueService", "IncomingPost", "StepFailed", "incoming_post")
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,28 @@ class IncomingPost:
     content: str
     created_at: datetime
     reply_to_id: int | None
+
+
+# Only what a person writes counts; thread-created and pin notices are system messages.
+_POST_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
+
+
+def incoming_post(message: discord.Message) -> IncomingPost | None:
+    """Describe a person's message in a server channel or thread; None for bots, system messages and DMs."""
+    if message.guild is None or message.author.bot or message.type not in _POST_TYPES:
+        return None
+    parent_id = message.channel.parent_id if isinstance(message.channel, discord.Thread) else None
+    return IncomingPost(
+        message_id=message.id,
+        channel_id=message.channel.id,
+        parent_id=parent_id,
+        channel_name=getattr(message.channel, "name", "") or "",
+        author_id=message.author.id,
+        author_name=message.author.display_name,
+        content=message.content,
+        created_at=message.created_at,
+        reply_to_id=message.reference.message_id if message.reference else None,
+    )
 
 
 class DialogueService:
@@ -164,6 +186,7 @@ class DialogueService:
             await self._miss(dialogue)
         elif dialogue.state is State.OPEN:
             await self._continue_open(dialogue)
+            await self.catch_up(dialogue)
 
     # ----- opening -------------------------------------------------------------------------------
 
@@ -325,7 +348,9 @@ class DialogueService:
         if thread_id is not None and known is None:
             # A thread the bot did not make (e.g. started from the client): adopt it.
             await dialogues_db.add_thread(self.db, dialogue.id, thread_id, "participant", post.channel_name, None, now)
-        if thread_id is None and message is not None:
+        if thread_id is None and await dialogues_db.thread_origin(self.db, post.message_id) is not None:
+            thread_id = post.message_id  # its thread exists already (a thread started from a message shares its id)
+        elif thread_id is None and message is not None:
             title = thread_name(post.content) if post.content.strip() else f"Post by {post.author_name}"
             try:
                 thread = await self.gateway.thread_from_message(message, title)
@@ -347,6 +372,30 @@ class DialogueService:
             created_at=post.created_at,
             reply_to_id=post.reply_to_id,
         )
+
+    async def catch_up(self, dialogue: Dialogue) -> int:
+        """Record what people posted while the bot was away (called when an open dialogue is resumed)."""
+        if dialogue.channel_id is None:
+            return 0
+        recorded = 0
+        targets = [dialogue.channel_id, *await dialogues_db.thread_ids(self.db, dialogue.id, origin_not="leaders")]
+        for target_id in targets:
+            if target_id == dialogue.channel_id:
+                after = await posts_db.last_top_level(self.db, dialogue.id)
+            else:
+                after = await posts_db.last_in_thread(self.db, target_id)
+            try:
+                messages = await self.gateway.history(target_id, after or dialogue.opened_at or dialogue.opens_at)
+            except discord.HTTPException as error:
+                log.warning("Dialogue %s: could not read %s to catch up: %s", dialogue.id, target_id, error)
+                continue
+            for message in messages:
+                post = incoming_post(message)
+                if post is not None and await self.record(post, message):
+                    recorded += 1
+        if recorded:
+            log.info("Dialogue %s: recorded %d posts made while the bot was away", dialogue.id, recorded)
+        return recorded
 
     async def record_edit(self, message_id: int, content: str) -> bool:
         return await posts_db.edit(self.db, message_id, content, self.clock())

@@ -8,14 +8,11 @@ import discord
 from discord.ext import commands
 
 from bot.app import DialogueBot
-from bot.services import IncomingPost
+from bot.services import incoming_post
 
 __all__ = ("Participation", "setup")
 
 log = logging.getLogger(__name__)
-
-# Only what a person writes counts; thread-created and pin notices are system messages.
-_POST_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
 
 
 class Participation(commands.Cog):
@@ -26,22 +23,9 @@ class Participation(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        if message.guild is None or message.author.bot or message.type not in _POST_TYPES:
-            return
-        parent_id = message.channel.parent_id if isinstance(message.channel, discord.Thread) else None
-        reference = message.reference.message_id if message.reference else None
-        post = IncomingPost(
-            message_id=message.id,
-            channel_id=message.channel.id,
-            parent_id=parent_id,
-            channel_name=getattr(message.channel, "name", "") or "",
-            author_id=message.author.id,
-            author_name=message.author.display_name,
-            content=message.content,
-            created_at=message.created_at,
-            reply_to_id=reference,
-        )
-        await self.bot.dialogues.record(post, message)
+        post = incoming_post(message)
+        if post is not None:
+            await self.bot.dialogues.record(post, message)
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:

@@ -252,12 +252,17 @@ async def thread_origin(db: Database, thread_id: int) -> tuple[int, str] | None:
     return (row["dialogue_id"], row["origin"]) if row else None
 
 
-async def thread_ids(db: Database, dialogue_id: int, *, unlocked_only: bool = False) -> list[int]:
-    """Return the ids of every thread of the dialogue, oldest first."""
+async def thread_ids(
+    db: Database, dialogue_id: int, *, unlocked_only: bool = False, origin_not: str | None = None
+) -> list[int]:
+    """Return the ids of the dialogue's threads, oldest first."""
     condition = " AND locked_at IS NULL" if unlocked_only else ""
+    params: list[object] = [dialogue_id]
+    if origin_not is not None:
+        condition += " AND origin <> ?"
+        params.append(origin_not)
     rows = await db.fetchall(
-        f"SELECT thread_id FROM threads WHERE dialogue_id = ?{condition} ORDER BY created_at, thread_id",
-        (dialogue_id,),
+        f"SELECT thread_id FROM threads WHERE dialogue_id = ?{condition} ORDER BY created_at, thread_id", params
     )
     return [row["thread_id"] for row in rows]
 

@@ -9,7 +9,7 @@ from bot.domain.models import PostStats, ThreadStats
 from .connection import Database
 from .timeutil import to_epoch
 
-__all__ = ("clear", "edit", "record", "stats")
+__all__ = ("clear", "content", "edit", "last_in_thread", "last_top_level", "record", "stats")
 
 
 async def record(
@@ -61,6 +61,21 @@ async def clear(db: Database, message_ids: list[int], deleted_at: datetime) -> i
             (to_epoch(deleted_at), message_id),
         )
     return total
+
+
+async def last_in_thread(db: Database, thread_id: int) -> int | None:
+    """Return the id of the newest recorded post in a thread."""
+    row = await db.fetchone("SELECT MAX(message_id) AS last FROM posts WHERE thread_id = ?", (thread_id,))
+    return row["last"] if row else None
+
+
+async def last_top_level(db: Database, dialogue_id: int) -> int | None:
+    """Return the id of the newest recorded top-level post (each one starts a participant thread)."""
+    row = await db.fetchone(
+        "SELECT MAX(starter_message_id) AS last FROM threads WHERE dialogue_id = ? AND origin = 'participant'",
+        (dialogue_id,),
+    )
+    return row["last"] if row else None
 
 
 async def content(db: Database, message_id: int) -> str | None:

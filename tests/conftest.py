@@ -46,6 +46,10 @@ class World:
     def bob(self) -> simcord.MemberActor:
         return self.members[1]
 
+    @property
+    def chen(self) -> simcord.MemberActor:
+        return self.members[2]
+
     def dguild(self) -> discord.Guild:
         guild = self.bot.get_guild(self.guild.id)
         assert guild is not None

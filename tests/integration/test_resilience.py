@@ -10,7 +10,7 @@ from bot.app import DialogueBot
 from bot.domain.models import State
 from db import Database
 from tests.conftest import World
-from tests.integration.support import DAY, HOUR, bot_messages, channel, create_dialogue, reload, run
+from tests.integration.support import DAY, HOUR, bot_messages, channel, create_dialogue, reload, run, stats
 
 
 def dialogue_channels(world: World, name: str = "engaging-the-council") -> list[object]:
@@ -195,3 +195,33 @@ async def _state_while_down(world: World, dialogue_id: int) -> State:
 
 def _fresh(world: World) -> DialogueBot:
     return create_bot(world.settings)
+
+
+async def test_posts_made_while_the_bot_is_away_are_recorded_at_start_up(world: World) -> None:
+    dialogue = await create_dialogue(world, opens="now", duration="1d")
+    await world.env.advance_time(1)
+    room = channel(world, await reload(world, dialogue.id))
+    seed = room.threads[0]
+    await world.alice.send(seed, "Seen live.")
+
+    await world.bot.ws.close()  # offline: gateway events are dropped from here on
+    await world.bob.send(seed, "Written while the bot was away.")
+    await world.chen.send(room, "A new topic while away\nDetails.")
+    await world.restart()
+    await world.env.advance_time(1)
+
+    numbers = await stats(world, dialogue.id)
+    assert (numbers.posts, numbers.participants) == (3, 3)
+    assert "A new topic while away" in [t.name for t in room.threads]
+    await world.restart()  # catching up twice records nothing twice
+    await world.env.advance_time(1)
+    assert (await stats(world, dialogue.id)).posts == 3
+
+
+async def test_close_stops_the_scheduler_and_the_database(world: World) -> None:
+    bot = world.bot
+    await create_dialogue(world, opens="in 1h")
+    assert bot.scheduler.job_ids() != []
+    await bot.close()
+    assert bot.scheduler.running is False
+    assert bot._database is None
