@@ -120,9 +120,13 @@ class DialogueBot(commands.Bot):
     async def sync_commands(self) -> None:
         """Publish the slash commands: globally, or to the configured servers only."""
         if self.settings.guild_ids:
-            for guild_id in self.settings.guild_ids:
-                guild = discord.Object(id=guild_id)
+            guilds = [discord.Object(id=guild_id) for guild_id in self.settings.guild_ids]
+            for guild in guilds:
                 self.tree.copy_global_to(guild=guild)
+            # Withdraw the global copies, or members would see every command twice.
+            self.tree.clear_commands(guild=None)
+            await self.tree.sync()
+            for guild in guilds:
                 await self.tree.sync(guild=guild)
             log.info("Synced commands to %d servers", len(self.settings.guild_ids))
         else:

@@ -129,3 +129,12 @@ async def test_the_facilitator_role_alone_is_enough_at_run_time(world: World) ->
 
     result = await moderator.slash(world.general, "dialogue list")
     assert last_reply(result).startswith("There are no dialogues in this server yet.")
+
+
+async def test_guild_ids_sync_the_commands_to_those_servers_only(world: World) -> None:
+    await world.restart_with(guild_ids=(world.guild.id,))
+    guild_commands = await world.bot.tree.fetch_commands(guild=world.dguild())
+    assert "dialogue" in [c.name for c in guild_commands]
+    assert "dialogue" not in [c.name for c in await world.bot.tree.fetch_commands()]
+    result = await world.fac.slash(world.general, "dialogue list")
+    assert last_reply(result).startswith("There are no dialogues")
