@@ -83,6 +83,17 @@ class Gateway:
             category = await guild.create_category(name, reason="dialogue-bot: category for dialogues")
         return category
 
+    def find_channel(self, category: discord.CategoryChannel, topic: str) -> discord.TextChannel | None:
+        """Return the category's text channel with exactly this topic, if any."""
+        return discord.utils.find(lambda c: c.topic == topic, category.text_channels)
+
+    def find_own_thread(self, channel: discord.TextChannel, name: str, *, exclude: set[int]) -> discord.Thread | None:
+        """Return an active thread the bot made in ``channel`` with this name, other than ``exclude``."""
+        me = channel.guild.me.id
+        return discord.utils.find(
+            lambda t: t.name == name and t.owner_id == me and t.id not in exclude, channel.threads
+        )
+
     async def create_channel(
         self, guild: discord.Guild, category: discord.CategoryChannel, name: str, topic: str
     ) -> discord.TextChannel:

@@ -249,11 +249,14 @@ class DialogueService:
             category = await self._step(
                 "create the category", self.gateway.ensure_category(guild, self.settings.category)
             )
-            name = unique_slug(dialogue.title, (c.name for c in guild.channels))
-            channel = await self._step(
-                "create the channel",
-                self.gateway.create_channel(guild, category, name, render.channel_topic(dialogue)),
-            )
+            topic = render.channel_topic(dialogue)
+            # A crash between creating the channel and recording it leaves one with this exact topic: adopt it.
+            channel = self.gateway.find_channel(category, topic)
+            if channel is None:
+                name = unique_slug(dialogue.title, (c.name for c in guild.channels))
+                channel = await self._step(
+                    "create the channel", self.gateway.create_channel(guild, category, name, topic)
+                )
             await dialogues_db.set_channel(self.db, dialogue.id, channel.id, self.clock())
             log.info("Dialogue %s: channel %s created", dialogue.id, channel.id)
         questions = await dialogues_db.questions(self.db, dialogue.id)
@@ -276,10 +279,14 @@ class DialogueService:
             if question.release_at is not None and question.release_at > now:
                 continue
             title = thread_name(question.text)
-            thread = await self._step(
-                f"create the thread for question {question.position}",
-                self.gateway.create_thread(channel, title, question.text),
-            )
+            recorded = {q.thread_id for q in questions if q.thread_id is not None}
+            # Likewise a thread created but not recorded before a crash is adopted, not made twice.
+            thread = self.gateway.find_own_thread(channel, title, exclude=recorded)
+            if thread is None:
+                thread = await self._step(
+                    f"create the thread for question {question.position}",
+                    self.gateway.create_thread(channel, title, question.text),
+                )
             await dialogues_db.set_question_thread(
                 self.db, dialogue.id, question.position, thread.id, title, self.clock()
             )

@@ -225,3 +225,23 @@ async def test_close_stops_the_scheduler_and_the_database(world: World) -> None:
     await bot.close()
     assert bot.scheduler.running is False
     assert bot._database is None
+
+
+async def test_a_crash_between_creating_and_recording_adopts_what_exists(world: World) -> None:
+    dialogue = await create_dialogue(world, opens="in 1h")
+    # The channel and the first thread get made, but the records are lost as in a crash between the two.
+    world.env.inject_error("POST", "/channels/*/threads", status=500, code=0, message="Server trouble", times=1)
+    await world.env.advance_time(HOUR)
+    failed = await reload(world, dialogue.id)
+    room = channel(world, failed)
+    await world.bot.dialogues.gateway.create_thread(
+        world.bot.get_channel(room.id), "What does engagement add at home?", "What does engagement add at home?"
+    )
+    await world.bot.database.execute("UPDATE dialogues SET channel_id = NULL WHERE id = ?", (dialogue.id,))
+
+    await run(world, "dialogue open", dialogue=str(dialogue.id))
+    opened = await reload(world, dialogue.id)
+    assert opened.state is State.OPEN and opened.channel_id == room.id
+    assert len(dialogue_channels(world)) == 1
+    seeds = [t.name for t in room.threads if t.name != "Leaders"]
+    assert seeds == ["What does engagement add at home?", "What outcomes are realistic?"]
