@@ -1,0 +1,345 @@
+"""Conversation leaders' reminders, decided from records and ``now`` alone: due times, staleness, texts.
+
+Check-ins fall at the leader's check-in hour in their own time zone, on every local day whose check-in
+instant lies strictly inside the dialogue's window. Local times are turned into UTC with ``zoneinfo`` at the
+moment they are needed, so daylight-saving changes fall out naturally: 09:00 in Toronto is 14:00 UTC in
+winter and 13:00 UTC in summer. An hour that does not exist on a spring-forward day (02:00) is read with the
+offset before the change, i.e. it arrives an hour later on the wall clock; an hour that occurs twice on a
+fall-back day is the first one.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from .models import State
+
+__all__ = (
+    "DAY",
+    "LATE_LIMIT",
+    "MAX_LISTED",
+    "PLANNED_KINDS",
+    "CheckinReport",
+    "Kind",
+    "Leader",
+    "Planned",
+    "Reminder",
+    "ReminderState",
+    "UnansweredPost",
+    "broadcast_text",
+    "checkin_text",
+    "checkin_times",
+    "closes_soon_text",
+    "jump_link",
+    "local_instant",
+    "opened_text",
+    "opens_soon_text",
+    "plan",
+    "stale_reason",
+    "thanks_text",
+    "welcome_text",
+)
+
+DAY = timedelta(hours=24)
+# A reminder missed (bot down) by less than this is still sent, late, once; a later one is skipped.
+LATE_LIMIT = timedelta(hours=6)
+# Unanswered posts listed in one check-in; the rest are counted.
+MAX_LISTED = 10
+MIN_COMMITMENT = 1
+MAX_COMMITMENT = 20
+
+
+class Kind(enum.StrEnum):
+    WELCOME = "welcome"
+    OPENS_SOON = "opens_soon"
+    OPENED = "opened"
+    CHECKIN = "checkin"
+    CLOSES_SOON = "closes_soon"
+    THANKS = "thanks"
+    BROADCAST = "broadcast"
+
+
+# Kinds whose rows are derived from the window and the leader's time zone, and re-planned on changes.
+# The others are made by events: being added, the opening, the close, a facilitator's message.
+PLANNED_KINDS: tuple[Kind, ...] = (Kind.OPENS_SOON, Kind.CHECKIN, Kind.CLOSES_SOON)
+
+
+class ReminderState(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    HELD = "held"  # DMs closed before the Leaders thread existed: posted there once it is created
+
+
+@dataclass(frozen=True, slots=True)
+class Leader:
+    dialogue_id: int
+    user_id: int
+    commitment: int
+    added_at: datetime
+    removed_at: datetime | None
+    reachable: bool
+
+    @property
+    def active(self) -> bool:
+        return self.removed_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    id: int
+    dialogue_id: int
+    user_id: int
+    kind: Kind
+    key: str
+    due_at: datetime
+    state: ReminderState
+    sent_at: datetime | None
+    via: str | None
+    body: str | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A reminder row that should exist: its kind, unique key and due instant."""
+
+    kind: Kind
+    key: str
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UnansweredPost:
+    message_id: int
+    channel_id: int  # the thread, or the dialogue channel for a top-level post
+    author_name: str
+    where: str  # the thread's title, or "" for the channel
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinReport:
+    title: str
+    commitment: int
+    own_last_day: int
+    own_total: int
+    total: int
+    new_since_last: int
+    unanswered: Sequence[UnansweredPost]
+    unanswered_after: timedelta
+    guild_id: int
+    closes_at: datetime
+
+
+# ----- when ----------------------------------------------------------------------------------------
+
+
+def local_instant(day: date, hour: int, zone: ZoneInfo) -> datetime:
+    """Return the UTC instant of ``hour``:00 on local ``day`` in ``zone`` (see the module notes on DST)."""
+    return datetime.combine(day, time(hour), tzinfo=zone).astimezone(UTC)
+
+
+def checkin_times(
+    opens_at: datetime, closes_at: datetime, timezone: str, hour: int, not_before: datetime
+) -> list[datetime]:
+    """Return the check-in instants strictly inside (opens_at, closes_at), at or after ``not_before``."""
+    zone = ZoneInfo(timezone)
+    day = opens_at.astimezone(zone).date() - timedelta(days=1)
+    last = closes_at.astimezone(zone).date() + timedelta(days=1)
+    found: list[datetime] = []
+    while day <= last:
+        moment = local_instant(day, hour, zone)
+        if opens_at < moment < closes_at and moment >= not_before:
+            found.append(moment)
+        day += timedelta(days=1)
+    return found
+
+
+def plan(
+    *,
+    state: State,
+    opens_at: datetime,
+    closes_at: datetime,
+    added_at: datetime,
+    timezone: str,
+    hour: int,
+    now: datetime,
+) -> list[Planned]:
+    """Return the time-driven reminders a leader should still get from ``now`` on.
+
+    "Opens tomorrow" only if they were a leader before that point; check-ins on each local day of the
+    window; "closes tomorrow" 24 hours before the close if that falls inside the window.
+    """
+    if state not in (State.SCHEDULED, State.OPEN, State.FAILED):
+        return []
+    wanted: list[Planned] = []
+    opens_soon = opens_at - DAY
+    if state is State.SCHEDULED and added_at <= opens_soon and now <= opens_soon:
+        wanted.append(Planned(Kind.OPENS_SOON, f"opens_soon:{_epoch(opens_soon)}", opens_soon))
+    for moment in checkin_times(opens_at, closes_at, timezone, hour, max(now, added_at)):
+        wanted.append(Planned(Kind.CHECKIN, f"checkin:{_epoch(moment)}", moment))
+    closes_soon = closes_at - DAY
+    if closes_soon > opens_at and closes_soon >= now:
+        wanted.append(Planned(Kind.CLOSES_SOON, f"closes_soon:{_epoch(closes_soon)}", closes_soon))
+    return wanted
+
+
+def stale_reason(
+    kind: Kind, due_at: datetime, state: State, opens_at: datetime, closes_at: datetime, now: datetime
+) -> str | None:
+    """Return why a reminder should no longer be sent at ``now`` (it is then recorded as skipped), or None."""
+    late = now - due_at
+    if kind is Kind.OPENS_SOON:
+        if state is not State.SCHEDULED or now >= opens_at:
+            return "the dialogue is no longer waiting to open"
+    elif kind is Kind.CHECKIN:
+        if state is not State.OPEN:
+            return f"the dialogue is {state.value}"
+        if late > LATE_LIMIT:
+            return "missed by more than 6 hours"
+    elif kind is Kind.CLOSES_SOON:
+        if state is not State.OPEN or now >= closes_at:
+            return "the dialogue is no longer open"
+        if late > LATE_LIMIT:
+            return "missed by more than 6 hours"
+    elif kind is Kind.OPENED:
+        if state is not State.OPEN:
+            return f"the dialogue is {state.value}"
+    elif kind is Kind.WELCOME:
+        if state not in (State.SCHEDULED, State.OPEN, State.FAILED):
+            return f"the dialogue is {state.value}"
+    elif kind is Kind.THANKS:
+        if state is not State.CLOSED:
+            return f"the dialogue is {state.value}"
+        if late > DAY:
+            return "missed by more than a day"
+    elif kind is Kind.BROADCAST and late > LATE_LIMIT:
+        return "missed by more than 6 hours"
+    return None
+
+
+# ----- what ----------------------------------------------------------------------------------------
+# The first line of every direct message is neutral: lock-screen previews may be read by others.
+
+
+def _ts(moment: datetime, style: str = "F") -> str:
+    return f"<t:{_epoch(moment)}:{style}>"
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _posts(count: int) -> str:
+    return "1 post" if count == 1 else f"{count} posts"
+
+
+def _hours(duration: timedelta) -> str:
+    hours = duration.total_seconds() / 3600
+    if hours == int(hours):
+        whole = int(hours)
+        return "1 hour" if whole == 1 else f"{whole} hours"
+    minutes = int(duration.total_seconds() // 60)
+    return f"{minutes} minutes"
+
+
+def jump_link(guild_id: int, channel_id: int, message_id: int) -> str:
+    """Return a link that opens a message in the Discord client."""
+    return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
+
+
+def welcome_text(
+    *,
+    title: str,
+    guild_name: str,
+    commitment: int,
+    opens_at: datetime,
+    closes_at: datetime,
+    timezone: str,
+    hour: int,
+    own_zone: bool,
+) -> str:
+    source = "your time zone" if own_zone else "the dialogue's time zone, until you set your own"
+    return "\n".join(
+        (
+            "Your dialogue role",
+            f"You are a conversation leader in **{title}** on {guild_name}.",
+            f"What is asked of you: about {_posts(commitment)} a day while it is open — replies count.",
+            f"Window: {_ts(opens_at)} to {_ts(closes_at)}.",
+            f"Daily check-ins arrive at {hour:02d}:00 in {timezone} ({source}).",
+            "To change this, run `/my-timezone` in the server, e.g. `/my-timezone zone:Asia/Kathmandu checkin_hour:9`.",
+        )
+    )
+
+
+def opens_soon_text(*, title: str, opens_at: datetime, questions: Sequence[str]) -> str:
+    lines = [
+        "Your dialogue reminder",
+        f"**{title}** opens tomorrow: {_ts(opens_at)} ({_ts(opens_at, 'R')}).",
+        "Seed questions:",
+    ]
+    lines += [f"{number}. {text}" for number, text in enumerate(questions, 1)]
+    return "\n".join(lines)
+
+
+def opened_text(*, title: str, channel_link: str, threads: Sequence[tuple[str, str]], closes_at: datetime) -> str:
+    lines = [
+        "Your dialogue reminder",
+        f"**{title}** is live now, until {_ts(closes_at)}: {channel_link}",
+    ]
+    if threads:
+        lines.append("Seed threads:")
+        lines += [f"- {name}: {link}" for name, link in threads]
+    return "\n".join(lines)
+
+
+def checkin_text(report: CheckinReport) -> str:
+    lines = [
+        "Your dialogue check-in",
+        f"**{report.title}**",
+        f"Your posts in the last 24 hours: {report.own_last_day} of the {report.commitment} a day you committed "
+        f"to ({report.own_total} in total).",
+        f"In the dialogue: {_posts(report.total)} / {report.new_since_last} new since your last check-in.",
+    ]
+    waited = _hours(report.unanswered_after)
+    if report.unanswered:
+        lines.append(f"Waiting for a reply for more than {waited}:")
+        for post in report.unanswered[:MAX_LISTED]:
+            where = f" in “{post.where}”" if post.where else ""
+            lines.append(
+                f"- {post.author_name}{where}, {_ts(post.created_at, 'R')}: "
+                f"{jump_link(report.guild_id, post.channel_id, post.message_id)}"
+            )
+        rest = len(report.unanswered) - MAX_LISTED
+        if rest > 0:
+            lines.append(f"… and {rest} more.")
+    else:
+        lines.append(f"No post has been waiting for a reply for more than {waited}.")
+    return "\n".join(lines)
+
+
+def closes_soon_text(*, title: str, closes_at: datetime, channel_link: str) -> str:
+    return "\n".join(
+        (
+            "Your dialogue reminder",
+            f"**{title}** closes tomorrow: {_ts(closes_at)} ({_ts(closes_at, 'R')}). {channel_link}",
+        )
+    )
+
+
+def thanks_text(*, title: str, own_total: int) -> str:
+    return "\n".join(
+        (
+            "Thank you",
+            f"**{title}** has closed. You contributed {_posts(own_total)}. Thank you for leading the conversation.",
+        )
+    )
+
+
+def broadcast_text(*, title: str, message: str) -> str:
+    return "\n".join(("A message from your dialogue facilitators", f"**{title}**", message))

@@ -1,0 +1,185 @@
+"""Conversation leaders: /dialogue leaders add|remove|list, /dialogue remind-leaders, /my-timezone, listeners."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.app import DialogueBot
+from bot.domain.errors import DialogueError
+from bot.domain.models import Dialogue
+from bot.domain.reminders import MAX_COMMITMENT, MIN_COMMITMENT
+from bot.leaders import LeaderService
+
+from .common import answer, dialogue_autocomplete
+from .dialogues import timezone_autocomplete
+
+__all__ = ("Leaders", "LeadersGroup", "setup")
+
+log = logging.getLogger(__name__)
+
+
+def _describe_zone(timezone: str, hour: int, own: bool) -> str:
+    return f"{hour:02d}:00 {timezone}" + ("" if own else " (dialogue's zone)")
+
+
+class LeadersGroup(app_commands.Group):
+    """/dialogue leaders: the roster of a dialogue's conversation leaders."""
+
+    def __init__(self, bot: DialogueBot, service: LeaderService) -> None:
+        super().__init__(name="leaders", description="The conversation leaders of a dialogue")
+        self.bot = bot
+        self.service = service
+
+    async def _dialogue(self, interaction: discord.Interaction, reference: str) -> Dialogue:
+        return await self.bot.dialogues.resolve(interaction.guild_id or 0, reference)
+
+    @app_commands.command(name="add", description="Make a member a conversation leader (or change their commitment)")
+    @app_commands.describe(
+        dialogue="The dialogue they lead in",
+        member="The member who commits to post regularly",
+        commitment=f"Posts per day they commit to ({MIN_COMMITMENT}-{MAX_COMMITMENT}, default 2)",
+    )
+    @app_commands.autocomplete(dialogue=dialogue_autocomplete)
+    async def add(
+        self,
+        interaction: discord.Interaction,
+        dialogue: str,
+        member: discord.Member,
+        commitment: app_commands.Range[int, MIN_COMMITMENT, MAX_COMMITMENT] = 2,
+    ) -> None:
+        async def run() -> str:
+            if member.bot:
+                raise DialogueError("Bots cannot be conversation leaders; nothing was changed.")
+            found = await self._dialogue(interaction, dialogue)
+            leader, added = await self.service.add(found, member.id, commitment)
+            if not added:
+                return f"{member.mention} already leads “{found.title}”; their commitment is now {commitment} a day."
+            return (
+                f"{member.mention} is now a conversation leader of “{found.title}” "
+                f"({leader.commitment} posts a day). They have been sent a welcome."
+            )
+
+        await answer(interaction, run)
+
+    @app_commands.command(name="remove", description="Stop a member being a conversation leader")
+    @app_commands.describe(dialogue="The dialogue", member="The leader to remove")
+    @app_commands.autocomplete(dialogue=dialogue_autocomplete)
+    async def remove(self, interaction: discord.Interaction, dialogue: str, member: discord.Member) -> None:
+        async def run() -> str:
+            found = await self._dialogue(interaction, dialogue)
+            await self.service.remove(found, member.id)
+            return f"{member.mention} is no longer a leader of “{found.title}”; they will get no more reminders."
+
+        await answer(interaction, run)
+
+    @app_commands.command(name="list", description="The conversation leaders of a dialogue")
+    @app_commands.describe(dialogue="The dialogue")
+    @app_commands.autocomplete(dialogue=dialogue_autocomplete)
+    async def list(self, interaction: discord.Interaction, dialogue: str) -> None:
+        async def run() -> str:
+            found = await self._dialogue(interaction, dialogue)
+            leaders = await self.service.roster(found.id)
+            if not leaders:
+                return f"“{found.title}” has no leaders yet. Add them with `/dialogue leaders add`."
+            lines = [f"**Leaders of “{found.title}”** ({len(leaders)})"]
+            for leader in leaders:
+                zone = await self.service.zone_for(found, leader.user_id)
+                reach = "reachable" if leader.reachable else "unreachable (DMs closed)"
+                lines.append(
+                    f"- <@{leader.user_id}>: {leader.commitment} a day, check-ins at "
+                    f"{_describe_zone(zone.timezone, zone.hour, zone.own)}, {reach}; "
+                    f"added {render.timestamp(leader.added_at, 'R')}"
+                )
+            return "\n".join(lines)
+
+        await answer(interaction, run)
+
+
+class Leaders(commands.Cog):
+    """Listens to the dialogue lifecycle for the leaders' reminders; owns /my-timezone."""
+
+    def __init__(self, bot: DialogueBot) -> None:
+        self.bot = bot
+        self.service = LeaderService(bot.database, bot.gateway, bot.scheduler, bot.clock, bot.settings)
+
+    async def cog_load(self) -> None:
+        self.bot.dialogues.extra_open_steps.append(("create the Leaders thread", self.service.open_step))
+        self.bot.status_sections.append(self.service.status_section)
+        await self.service.rebuild()
+
+    @app_commands.command(name="my-timezone", description="Set your time zone and the hour of your daily check-ins")
+    @app_commands.describe(
+        zone="Your IANA time zone, e.g. Asia/Kathmandu or America/Toronto",
+        checkin_hour="The hour (0-23, your local time) for daily check-ins; default 9",
+    )
+    @app_commands.autocomplete(zone=timezone_autocomplete)
+    @app_commands.guild_only()
+    async def my_timezone(
+        self, interaction: discord.Interaction, zone: str, checkin_hour: app_commands.Range[int, 0, 23] = 9
+    ) -> None:
+        async def run() -> str:
+            upcoming = await self.service.set_timezone(
+                interaction.guild_id or 0, interaction.user.id, zone, checkin_hour
+            )
+            text = f"Saved: your check-ins in this server arrive at {checkin_hour:02d}:00 in your time zone."
+            if upcoming is not None:
+                text += f" Next one: {render.timestamp(upcoming)} ({render.timestamp(upcoming, 'R')})."
+            return text
+
+        await answer(interaction, run)
+
+    @commands.Cog.listener()
+    async def on_dialogue_opened(self, dialogue: Dialogue) -> None:
+        await self.service.dialogue_opened(dialogue)
+
+    @commands.Cog.listener()
+    async def on_dialogue_extended(self, dialogue: Dialogue) -> None:
+        await self.service.dialogue_extended(dialogue)
+
+    @commands.Cog.listener()
+    async def on_dialogue_cancelled(self, dialogue: Dialogue) -> None:
+        await self.service.dialogue_ended(dialogue)
+
+    @commands.Cog.listener()
+    async def on_dialogue_closed(self, dialogue: Dialogue) -> None:
+        await self.service.dialogue_ended(dialogue)
+
+
+def _remind_command(bot: DialogueBot, service: LeaderService) -> app_commands.Command:
+    @app_commands.command(name="remind-leaders", description="Send one message to every leader of a dialogue now")
+    @app_commands.describe(dialogue="The dialogue", message="What to tell them (mentions are not pinged)")
+    @app_commands.autocomplete(dialogue=dialogue_autocomplete)
+    async def remind_leaders(interaction: discord.Interaction, dialogue: str, message: str) -> None:
+        async def run() -> str:
+            found = await bot.dialogues.resolve(interaction.guild_id or 0, dialogue)
+            results = await service.broadcast(found, str(interaction.id), message)
+            ways = Counter(result.via for result in results)
+            parts = [
+                f"{ways['dm']} by direct message",
+                f"{ways['thread']} in the Leaders thread (DMs closed)",
+            ]
+            if ways["held"]:
+                parts.append(f"{ways['held']} held for the Leaders thread (DMs closed, it opens with the dialogue)")
+            if ways["retry"]:
+                parts.append(f"{ways['retry']} to be retried (Discord failed)")
+            return f"Sent to the leaders of “{found.title}”: " + ", ".join(parts) + "."
+
+        await answer(interaction, run)
+
+    return remind_leaders
+
+
+async def setup(bot: DialogueBot) -> None:
+    cog = Leaders(bot)
+    await bot.add_cog(cog)
+    dialogues = bot.get_cog("Dialogues")
+    assert dialogues is not None, "cogs.leaders loads after cogs.dialogues"
+    group = dialogues.app_command  # type: ignore[attr-defined]
+    group.add_command(LeadersGroup(bot, cog.service))
+    group.add_command(_remind_command(bot, cog.service))

@@ -1,0 +1,283 @@
+"""Conversation leaders through the real bot: roster, time zones, the Leaders thread, reminders exactly once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import discord
+import simcord
+
+import db.dialogues as dialogues_db
+import db.leaders as leaders_db
+from bot import create_bot
+from bot.domain.models import Dialogue
+from bot.domain.reminders import Kind, ReminderState
+from tests.conftest import World
+
+HOUR = 3600
+DAY = 86400
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def text_of(result: simcord.InteractionResult) -> str:
+    """What the user saw last in answer to an interaction."""
+    if result.followups:
+        return result.followups[-1].content
+    assert result.response is not None, result
+    return result.response.content
+
+
+def ephemeral(result: simcord.InteractionResult) -> bool:
+    if result.followups:
+        return bool(result.followups[-1].ephemeral)
+    assert result.response is not None
+    return bool(result.response.ephemeral)
+
+
+async def create(world: World, *, opens: str, duration: str, timezone: str = "UTC", questions: str = "") -> Dialogue:
+    shown = await world.fac.slash(world.general, "dialogue create", timezone=timezone)
+    result = await world.fac.submit_modal(
+        shown,
+        {
+            "title": "Defenders and the Council",
+            "framing": "Why engage?",
+            "questions": questions or "Q one?\nQ two?",
+            "opens": opens,
+            "duration": duration,
+        },
+    )
+    assert text_of(result).startswith("Scheduled"), text_of(result)
+    return (await dialogues_db.in_guild(world.bot.database, world.guild.id))[0]
+
+
+async def reload(world: World, dialogue_id: int) -> Dialogue:
+    dialogue = await dialogues_db.get(world.bot.database, dialogue_id)
+    assert dialogue is not None
+    return dialogue
+
+
+async def add_leader(world: World, dialogue: Dialogue, member: simcord.MemberActor, commitment: int = 2) -> str:
+    result = await world.fac.slash(
+        world.general, "dialogue leaders add", dialogue=str(dialogue.id), member=member, commitment=commitment
+    )
+    assert ephemeral(result)
+    return text_of(result)
+
+
+async def advance_to(world: World, moment: datetime) -> None:
+    seconds = (moment - world.env.now()).total_seconds()
+    assert seconds >= 0, f"{moment} is in the past ({world.env.now()})"
+    if seconds:
+        await world.env.advance_time(seconds)
+
+
+def dms(member: simcord.MemberActor) -> list[discord.Message]:
+    return member.user.dm_channel.history()
+
+
+def dms_starting(member: simcord.MemberActor, first_line: str) -> list[discord.Message]:
+    return [m for m in dms(member) if m.content.split("\n", 1)[0] == first_line]
+
+
+def checkins(member: simcord.MemberActor) -> list[datetime]:
+    return [m.created_at for m in dms_starting(member, "Your dialogue check-in")]
+
+
+def close_dms(world: World, member: simcord.MemberActor) -> None:
+    world.env.inject_error(
+        "POST",
+        f"/channels/{member.user.dm_channel.id}/messages",
+        status=403,
+        code=50007,
+        message="Cannot send messages to this user",
+        times=None,
+    )
+
+
+def dialogue_channel(world: World, dialogue: Dialogue) -> simcord.ChannelHandle:
+    return next(c for c in world.guild.channels.values() if c.id == dialogue.channel_id)
+
+
+def thread_named(channel: simcord.ChannelHandle, name: str) -> simcord.ChannelHandle:
+    return next(t for t in channel.threads if t.name == name)
+
+
+async def go_offline(world: World) -> None:
+    """Stop the bot as a crash would; time can then pass without it."""
+    await world.bot.close()
+
+
+async def come_back(world: World) -> None:
+    await world.env.restart_bot(create_bot(world.settings))
+
+
+# ----- check-ins at each leader's local hour ---------------------------------------------------------
+
+
+async def test_checkins_arrive_at_nine_local_in_kathmandu_and_toronto_across_dst(world: World) -> None:
+    alice, bob, chen = world.members[0], world.members[1], world.members[2]
+    # Opens Friday 6 March 12:00 UTC for 4 days; Toronto moves to daylight time on Sunday 8 March.
+    dialogue = await create(world, opens="2026-03-06 12:00", duration="4d")
+    await add_leader(world, dialogue, alice)
+    await add_leader(world, dialogue, bob)
+    zone = await alice.slash(world.general, "my-timezone", zone="Asia/Kathmandu")
+    assert ephemeral(zone)
+    assert "09:00" in text_of(zone) and "<t:1772853300:F>" in text_of(zone)  # 2026-03-07 03:15 UTC
+    await bob.slash(world.general, "my-timezone", zone="America/Toronto", checkin_hour=9)
+
+    kathmandu = [utc(2026, 3, 7, 3, 15), utc(2026, 3, 8, 3, 15), utc(2026, 3, 9, 3, 15), utc(2026, 3, 10, 3, 15)]
+    toronto = [utc(2026, 3, 6, 14), utc(2026, 3, 7, 14), utc(2026, 3, 8, 13), utc(2026, 3, 9, 13)]
+    for moment in sorted(kathmandu + toronto):
+        before = (len(checkins(alice)), len(checkins(bob)))
+        await advance_to(world, moment - timedelta(seconds=1))
+        assert (len(checkins(alice)), len(checkins(bob))) == before, f"a check-in came early before {moment}"
+        await advance_to(world, moment)
+    await advance_to(world, utc(2026, 3, 11))
+
+    assert checkins(alice) == kathmandu
+    assert checkins(bob) == toronto
+    # Each one is 09:00 on the leader's wall clock, before and after the change.
+    assert {m.astimezone(ZoneInfo("America/Toronto")).hour for m in checkins(bob)} == {9}
+    assert {m.astimezone(ZoneInfo("Asia/Kathmandu")).strftime("%H:%M") for m in checkins(alice)} == {"09:00"}
+    # Someone who is not a leader hears nothing.
+    assert dms(chen) == []
+    # Every reminder row was sent once, by DM.
+    rows = await leaders_db.reminders_for(world.bot.database, dialogue.id)
+    assert all(r.state is ReminderState.SENT and r.via == "dm" for r in rows), rows
+    assert all(r.user_id in (alice.id, bob.id) for r in rows)
+
+
+async def test_checkin_content_is_exact(world: World) -> None:
+    alice, bob, chen, dara = world.members
+    dialogue = await create(world, opens="in 1h", duration="3d")  # 01:00 on 1 January to 01:00 on 4 January
+    await add_leader(world, dialogue, alice, commitment=3)
+    await advance_to(world, utc(2026, 1, 1, 2))
+    dialogue = await reload(world, dialogue.id)
+    channel = dialogue_channel(world, dialogue)
+    q_one, q_two = thread_named(channel, "Q one?"), thread_named(channel, "Q two?")
+    alice_post = await alice.send(q_one, "Alice on Q1")
+    await bob.send(q_one, "Bob answers Alice", reply_to=alice_post)
+    chen_post = await chen.send(q_two, "Chen on Q2")
+    dara_post = await dara.send(channel, "Dara's own topic\nwith more")
+    bob_reply = q_one.last_message
+    assert bob_reply is not None and bob_reply.content == "Bob answers Alice"
+
+    await advance_to(world, utc(2026, 1, 1, 9))
+    first = dms_starting(alice, "Your dialogue check-in")
+    assert len(first) == 1
+    assert first[0].content == (
+        "Your dialogue check-in\n"
+        "**Defenders and the Council**\n"
+        "Your posts in the last 24 hours: 1 of the 3 a day you committed to (1 in total).\n"
+        "In the dialogue: 4 posts / 4 new since your last check-in.\n"
+        "No post has been waiting for a reply for more than 12 hours."
+    )
+
+    await advance_to(world, utc(2026, 1, 2, 3))
+    await alice.send(q_two, "Alice answers Chen", reply_to=chen_post)
+    await advance_to(world, utc(2026, 1, 2, 9))
+    second = dms_starting(alice, "Your dialogue check-in")
+    assert len(second) == 2
+    guild = world.guild.id
+    two_hours_before_first = int(utc(2026, 1, 1, 2).timestamp())
+    assert second[1].content == (
+        "Your dialogue check-in\n"
+        "**Defenders and the Council**\n"
+        "Your posts in the last 24 hours: 1 of the 3 a day you committed to (2 in total).\n"
+        "In the dialogue: 5 posts / 1 new since your last check-in.\n"
+        "Waiting for a reply for more than 12 hours:\n"
+        f"- bob in “Q one?”, <t:{two_hours_before_first}:R>: "
+        f"https://discord.com/channels/{guild}/{q_one.id}/{bob_reply.id}\n"
+        f"- dara in “Dara's own topic”, <t:{two_hours_before_first}:R>: "
+        f"https://discord.com/channels/{guild}/{dara_post.id}/{dara_post.id}"
+    )
+    # Lock-screen previews show only the neutral first line: never the topic.
+    for message in dms(alice):
+        assert "Defenders" not in message.content.split("\n", 1)[0]
+
+
+# ----- closed DMs --------------------------------------------------------------------------------------
+
+
+async def test_closed_dms_are_held_then_posted_in_the_private_leaders_thread(world: World) -> None:
+    alice, bob, chen = world.members[0], world.members[1], world.members[2]
+    dialogue = await create(world, opens="in 2h", duration="2d")
+    close_dms(world, bob)
+    await add_leader(world, dialogue, alice)
+    await add_leader(world, dialogue, bob)  # the welcome cannot be delivered and there is no thread yet
+    assert dms_starting(alice, "Your dialogue role")
+    assert dms(bob) == []
+    rows = await leaders_db.reminders_for(world.bot.database, dialogue.id, bob.id)
+    assert [(r.kind, r.state) for r in rows if r.kind is Kind.WELCOME] == [(Kind.WELCOME, ReminderState.HELD)]
+
+    status = await world.fac.slash(world.general, "dialogue status", dialogue=str(dialogue.id))
+    assert f"<@{bob.id}>" in text_of(status) and "**unreachable**" in text_of(status)
+
+    await advance_to(world, utc(2026, 1, 1, 2))
+    dialogue = await reload(world, dialogue.id)
+    channel = dialogue_channel(world, dialogue)
+    leaders_thread = thread_named(channel, "Leaders")
+    backend_thread = world.env.backend.channels[leaders_thread.id]
+    assert backend_thread.type == discord.ChannelType.private_thread.value
+    assert {alice.id, bob.id, world.fac.id} <= set(backend_thread.thread_members)
+    assert chen.id not in backend_thread.thread_members
+    posts = [m for m in leaders_thread.history() if m.content.startswith(f"<@{bob.id}>")]
+    # The held welcome, then the opening message, each addressed to bob only.
+    assert [p.content.split("\n")[1] for p in posts] == ["Your dialogue role", "Your dialogue reminder"]
+    assert "held until this thread existed" in posts[0].content
+    thread_sends = [
+        e for e in world.env.http_requests if e.method == "POST" and e.path == f"/channels/{leaders_thread.id}/messages"
+    ]
+    mentioned = [e.json["allowed_mentions"] for e in thread_sends if e.json["content"].startswith("<@")]
+    assert mentioned and all(m == {"parse": [], "users": [bob.id]} for m in mentioned), mentioned
+    assert all(
+        r.via == "thread"
+        for r in await leaders_db.reminders_for(world.bot.database, dialogue.id, bob.id)
+        if r.state is ReminderState.SENT
+    )
+
+    # The next check-in goes to the thread too, and status still says so.
+    await advance_to(world, utc(2026, 1, 1, 9))
+    assert leaders_thread.last_message is not None
+    assert leaders_thread.last_message.content.split("\n")[1] == "Your dialogue check-in"
+    assert len(checkins(alice)) == 1
+    status = await world.fac.slash(world.general, "dialogue status", dialogue=str(dialogue.id))
+    bob_line = next(line for line in text_of(status).splitlines() if f"<@{bob.id}>" in line)
+    assert "**unreachable**" in bob_line
+    alice_line = next(line for line in text_of(status).splitlines() if f"<@{alice.id}>" in line)
+    assert "reachable by DM" in alice_line
+
+    # At the close, the Leaders thread is locked and archived with the others.
+    await advance_to(world, utc(2026, 1, 3, 2))
+    assert world.env.backend.channels[leaders_thread.id].thread_metadata.locked is True
+
+
+async def test_remind_leaders_sends_once_to_each_with_mentions_off(world: World) -> None:
+    alice, bob, chen = world.members[0], world.members[1], world.members[2]
+    dialogue = await create(world, opens="in 1h", duration="2d")
+    await add_leader(world, dialogue, alice)
+    await add_leader(world, dialogue, bob)
+    await advance_to(world, utc(2026, 1, 1, 1, 30))
+    close_dms(world, bob)
+    result = await world.fac.slash(
+        world.general, "dialogue remind-leaders", dialogue=str(dialogue.id), message="Please answer Dara @everyone"
+    )
+    assert ephemeral(result)
+    assert "1 by direct message" in text_of(result) and "1 in the Leaders thread" in text_of(result)
+    sent = dms_starting(alice, "A message from your dialogue facilitators")
+    assert len(sent) == 1 and sent[0].content.endswith("Please answer Dara @everyone")
+    dm_posts = [
+        e
+        for e in world.env.http_requests
+        if e.method == "POST" and isinstance(e.json, dict) and "Please answer Dara" in str(e.json.get("content"))
+    ]
+    # alice's DM, bob's refused DM, bob's post in the Leaders thread: no @everyone ping in any of them
+    assert len(dm_posts) == 3
+    assert all(e.json["allowed_mentions"]["parse"] == [] for e in dm_posts)
+    assert dms(chen) == []
+    status = await world.fac.slash(world.general, "dialogue status", dialogue=str(dialogue.id))
+    assert "**unreachable**" in next(line for line in text_of(status).splitlines() if f"<@{bob.id}>" in line)
