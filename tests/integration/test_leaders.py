@@ -281,3 +281,175 @@ async def test_remind_leaders_sends_once_to_each_with_mentions_off(world: World)
     assert dms(chen) == []
     status = await world.fac.slash(world.general, "dialogue status", dialogue=str(dialogue.id))
     assert "**unreachable**" in next(line for line in text_of(status).splitlines() if f"<@{bob.id}>" in line)
+
+
+# ----- restarts ----------------------------------------------------------------------------------------
+
+
+def first_lines(member: simcord.MemberActor) -> list[str]:
+    return [m.content.split("\n", 1)[0] for m in dms(member)]
+
+
+async def test_restarts_send_no_duplicate_and_no_stale_reminder(world: World) -> None:
+    alice = world.alice
+    dialogue = await create(world, opens="in 1h", duration="3d")  # 1 January 01:00 to 4 January 01:00 UTC
+    await add_leader(world, dialogue, alice)
+    await advance_to(world, utc(2026, 1, 1, 10))
+    assert checkins(alice) == [utc(2026, 1, 1, 9)]
+    before = first_lines(alice)
+    assert before == ["Your dialogue role", "Your dialogue reminder", "Your dialogue check-in"]
+
+    # A restart in the middle of the window repeats nothing.
+    await world.restart()
+    await advance_to(world, utc(2026, 1, 1, 12))
+    assert first_lines(alice) == before
+
+    # Down across a check-in, back 2 hours late: it is still meaningful, so it is sent late, once.
+    await advance_to(world, utc(2026, 1, 2, 8))
+    await go_offline(world)
+    await advance_to(world, utc(2026, 1, 2, 11))
+    await come_back(world)
+    await advance_to(world, utc(2026, 1, 2, 12))
+    assert checkins(alice) == [utc(2026, 1, 1, 9), utc(2026, 1, 2, 11)]
+
+    # Down across "closes tomorrow" (3 January 01:00) and a check-in, back 15 and 7 hours late: both stale.
+    await advance_to(world, utc(2026, 1, 3, 0, 30))
+    await go_offline(world)
+    await advance_to(world, utc(2026, 1, 3, 16))
+    await come_back(world)
+    await advance_to(world, utc(2026, 1, 4, 2))
+    assert checkins(alice) == [utc(2026, 1, 1, 9), utc(2026, 1, 2, 11)]
+    assert not [line for line in dms(alice) if "closes tomorrow" in line.content]
+    rows = {r.key: r for r in await leaders_db.reminders_for(world.bot.database, dialogue.id, alice.id)}
+    stale = rows[f"checkin:{int(utc(2026, 1, 3, 9).timestamp())}"]
+    assert (stale.state, stale.note) == (ReminderState.SKIPPED, "missed by more than 6 hours")
+    assert rows[f"closes_soon:{int(utc(2026, 1, 3, 1).timestamp())}"].state is ReminderState.SKIPPED
+    # The thank-you at the close arrives once, with her own count.
+    thanks = dms_starting(alice, "Thank you")
+    assert len(thanks) == 1 and "You contributed 0 posts." in thanks[0].content
+    await world.restart()
+    await advance_to(world, utc(2026, 1, 4, 3))
+    assert len(dms_starting(alice, "Thank you")) == 1
+    assert [r.state for r in rows.values() if r.state is ReminderState.PENDING] == []
+
+
+async def test_opens_tomorrow_is_skipped_when_the_bot_was_down_until_after_the_opening(world: World) -> None:
+    alice = world.alice
+    dialogue = await create(world, opens="in 2d", duration="2d")  # opens 3 January 00:00
+    await add_leader(world, dialogue, alice)
+    await advance_to(world, utc(2026, 1, 1, 12))
+    await go_offline(world)
+    await advance_to(world, utc(2026, 1, 3, 1))  # "opens tomorrow" was due on 2 January 00:00
+    await come_back(world)
+    await advance_to(world, utc(2026, 1, 3, 2))
+    assert first_lines(alice) == ["Your dialogue role", "Your dialogue reminder"]
+    assert "is live now" in dms(alice)[-1].content
+    rows = await leaders_db.reminders_for(world.bot.database, dialogue.id, alice.id)
+    opens_soon = next(r for r in rows if r.kind is Kind.OPENS_SOON)
+    assert opens_soon.state is ReminderState.SKIPPED
+    await world.restart()
+    await advance_to(world, utc(2026, 1, 3, 3))
+    assert first_lines(alice) == ["Your dialogue role", "Your dialogue reminder"]
+
+
+# ----- changes are picked up ---------------------------------------------------------------------------
+
+
+async def test_add_remove_extend_and_time_zone_change_reschedule(world: World) -> None:
+    alice, bob, chen = world.members[0], world.members[1], world.members[2]
+    dialogue = await create(world, opens="in 1h", duration="2d")  # 1 January 01:00 to 3 January 01:00 UTC
+    await advance_to(world, utc(2026, 1, 1, 5))
+
+    # Added mid-dialogue: welcome and the opening message now, check-ins from then on.
+    assert "now a conversation leader" in await add_leader(world, dialogue, alice)
+    await add_leader(world, dialogue, bob)
+    assert first_lines(alice) == ["Your dialogue role", "Your dialogue reminder"]
+    assert "is live now" in dms(alice)[1].content and "Q one?" in dms(alice)[1].content
+    welcome = dms(alice)[0].content
+    assert "about 2 posts a day" in welcome and "09:00 in UTC" in welcome and "/my-timezone" in welcome
+
+    # Removed: nothing more.
+    removed = await world.fac.slash(world.general, "dialogue leaders remove", dialogue=str(dialogue.id), member=bob)
+    assert "no longer a leader" in text_of(removed)
+    await advance_to(world, utc(2026, 1, 1, 10))
+    assert checkins(alice) == [utc(2026, 1, 1, 9)]
+
+    # A time zone change moves the future check-ins.
+    await alice.slash(world.general, "my-timezone", zone="Asia/Kathmandu")
+    # /dialogue extend moves "closes tomorrow" from 2 January 01:00 to 3 January 01:00.
+    extended = await world.fac.slash(world.general, "dialogue extend", dialogue=str(dialogue.id), by="1d")
+    assert "now closes" in text_of(extended)
+    await advance_to(world, utc(2026, 1, 2, 2))
+    assert not [m for m in dms(alice) if "closes tomorrow" in m.content]
+    await advance_to(world, utc(2026, 1, 4, 2))
+    assert checkins(alice) == [utc(2026, 1, 1, 9), utc(2026, 1, 2, 3, 15), utc(2026, 1, 3, 3, 15)]
+    closing = [m for m in dms(alice) if "closes tomorrow" in m.content]
+    assert [m.created_at for m in closing] == [utc(2026, 1, 3, 1)]
+    assert closing[0].content.split("\n", 1)[0] == "Your dialogue reminder"
+    assert len(dms_starting(alice, "Thank you")) == 1
+
+    assert first_lines(bob) == ["Your dialogue role", "Your dialogue reminder"]
+    assert dms(chen) == []
+    rows = await leaders_db.reminders_for(world.bot.database, dialogue.id, bob.id)
+    assert all(r.state is not ReminderState.PENDING for r in rows)
+
+
+async def test_readded_leader_gets_a_new_welcome_and_check_ins_but_not_the_opening_again(world: World) -> None:
+    bob = world.bob
+    dialogue = await create(world, opens="in 1h", duration="3d")
+    await add_leader(world, dialogue, bob)
+    await advance_to(world, utc(2026, 1, 1, 2))
+    await world.fac.slash(world.general, "dialogue leaders remove", dialogue=str(dialogue.id), member=bob)
+    await advance_to(world, utc(2026, 1, 2, 12))
+    assert checkins(bob) == []
+    await add_leader(world, dialogue, bob, commitment=4)
+    await advance_to(world, utc(2026, 1, 3, 10))
+    assert first_lines(bob) == [
+        "Your dialogue role",
+        "Your dialogue reminder",
+        "Your dialogue role",
+        "Your dialogue reminder",
+        "Your dialogue check-in",
+    ]
+    assert "closes tomorrow" in dms(bob)[3].content
+    assert dms(bob)[-1].created_at == utc(2026, 1, 3, 9)
+    assert "of the 4 a day" in dms(bob)[-1].content
+
+
+# ----- commands: who may, and what is refused ------------------------------------------------------------
+
+
+async def test_commands_visibility_and_refusals(world: World) -> None:
+    alice, bob = world.alice, world.bob
+    visible = alice.available_commands(world.general)
+    assert "my-timezone" in visible
+    assert not [name for name in visible if name.startswith("dialogue")]
+    facilitator = world.fac.available_commands(world.general)
+    assert {
+        "dialogue leaders add",
+        "dialogue leaders remove",
+        "dialogue leaders list",
+        "dialogue remind-leaders",
+    } <= set(facilitator)
+
+    bad = await alice.slash(world.general, "my-timezone", zone="Mars/Olympus")
+    assert ephemeral(bad) and "not an IANA time zone" in text_of(bad)
+    assert await leaders_db.get_member(world.bot.database, world.guild.id, alice.id) is None
+
+    dialogue = await create(world, opens="in 1h", duration="2d")
+    nobody = await world.fac.slash(world.general, "dialogue leaders remove", dialogue=str(dialogue.id), member=bob)
+    assert ephemeral(nobody) and "is not a leader" in text_of(nobody)
+    empty = await world.fac.slash(world.general, "dialogue remind-leaders", dialogue=str(dialogue.id), message="hi")
+    assert "no leaders yet" in text_of(empty)
+    await add_leader(world, dialogue, alice, commitment=3)
+    await alice.slash(world.general, "my-timezone", zone="asia/kathmandu", checkin_hour=7)
+    listed = await world.fac.slash(world.general, "dialogue leaders list", dialogue=str(dialogue.id))
+    assert f"<@{alice.id}>: 3 a day, check-ins at 07:00 Asia/Kathmandu, reachable" in text_of(listed)
+
+    await world.fac.slash(world.general, "dialogue cancel", dialogue=str(dialogue.id))
+    refused = await add_leader(world, dialogue, bob)
+    assert "Cannot add leaders" in refused
+    assert await leaders_db.get_leader(world.bot.database, dialogue.id, bob.id) is None
+    assert dms(bob) == []
+    rows = await leaders_db.reminders_for(world.bot.database, dialogue.id, alice.id)
+    assert all(r.state is not ReminderState.PENDING for r in rows)
