@@ -13,6 +13,7 @@ import discord
 
 from .config import ConfigError, Settings, load_settings
 from .gateway import REQUIRED_PERMISSIONS
+from .plan_cli import register as register_plan_commands
 
 __all__ = ("main",)
 
@@ -110,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Other features register their sub-commands here: (subparsers) -> None.
-EXTRA_COMMANDS: list = []
+EXTRA_COMMANDS: list = [register_plan_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,7 +22,7 @@ __all__ = ("DialogueBot", "create_bot", "is_facilitator")
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.dialogues", "cogs.participation", "cogs.leaders")
+EXTENSIONS: tuple[str, ...] = ("cogs.dialogues", "cogs.plans", "cogs.participation", "cogs.leaders")
 FACILITATOR_GROUPS = frozenset({"dialogue"})
 
 

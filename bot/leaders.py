@@ -17,6 +17,7 @@ import discord
 
 import db.dialogues as dialogues_db
 import db.leaders as leaders_db
+import db.plans as plans_db
 from db import Database
 
 from .clock import Clock
@@ -136,7 +137,10 @@ class LeaderService:
         own = await leaders_db.get_member(self.db, dialogue.guild_id, user_id)
         if own is not None:
             return Zone(own[0], own[1], True)
-        return Zone(dialogue.timezone, self.settings.default_checkin_hour, False)
+        # A dialogue imported from a plan may set its own default hour ([reminders] checkin_hour).
+        planned = await plans_db.get_settings(self.db, dialogue.id)
+        hour = self.settings.default_checkin_hour if planned.checkin_hour is None else planned.checkin_hour
+        return Zone(dialogue.timezone, hour, False)
 
     async def set_timezone(self, guild_id: int, user_id: int, zone: str, hour: int) -> datetime | None:
         """Store a member's zone and check-in hour, move their future check-ins; return the next one."""
@@ -455,7 +459,8 @@ class LeaderService:
     async def _report(self, dialogue: Dialogue, leader: Leader, reminder: Reminder, now: datetime) -> CheckinReport:
         previous = await leaders_db.last_sent(self.db, dialogue.id, leader.user_id, Kind.CHECKIN, reminder.id)
         since = previous or dialogue.opened_at or dialogue.opens_at
-        after = self.settings.unanswered_after_delta
+        planned = await plans_db.get_settings(self.db, dialogue.id)
+        after = planned.unanswered_after or self.settings.unanswered_after_delta
         return CheckinReport(
             title=dialogue.title,
             commitment=leader.commitment,

@@ -1,0 +1,115 @@
+"""Plan files as a use-case: create a dialogue from a plan, and write a dialogue back as a plan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import db.dialogues as dialogues_db
+import db.plans as plans_db
+from db import Database
+
+from .domain.models import Dialogue
+from .domain.plan import Plan, PlanLeader, PlanQuestion
+from .services import DialogueService
+
+if TYPE_CHECKING:
+    from .leaders import LeaderService
+
+__all__ = ("PlanService", "ResolvedLeader")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedLeader:
+    """A plan's leader found among the server's members."""
+
+    entry: PlanLeader
+    user_id: int
+    name: str
+
+
+class PlanService:
+    """Creates dialogues from plans and exports them; leaders go through the leaders feature."""
+
+    def __init__(
+        self, database: Database, dialogues: DialogueService, default_hour: int, leaders: LeaderService | None = None
+    ) -> None:
+        self.db = database
+        self.dialogues = dialogues
+        self.default_hour = default_hour
+        # The leaders feature's service, when it is loaded (cogs.leaders).
+        self.leaders = leaders
+
+    async def create(
+        self, guild_id: int, created_by: int, plan: Plan, leaders: Sequence[ResolvedLeader] = ()
+    ) -> Dialogue:
+        """Schedule the plan's dialogue, keep its reminder settings and add the leaders that were found."""
+        dialogue = await self.dialogues.create(guild_id, created_by, plan.draft())
+        if plan.checkin_hour is not None or plan.unanswered_after is not None:
+            await plans_db.set_settings(
+                self.db, dialogue.id, plans_db.PlanSettings(plan.checkin_hour, plan.unanswered_after)
+            )
+        for leader in leaders:
+            await self._add_leader(dialogue, leader, plan)
+        log.info("Dialogue %s created from a plan with %d leaders", dialogue.id, len(leaders))
+        return dialogue
+
+    async def export(self, dialogue_id: int) -> Plan:
+        """Return the dialogue as a plan; importing it creates the same dialogue."""
+        dialogue = await self.dialogues.get(dialogue_id)
+        questions = await dialogues_db.questions(self.db, dialogue.id)
+        settings = await plans_db.get_settings(self.db, dialogue.id)
+        return Plan(
+            title=dialogue.title,
+            framing=dialogue.framing,
+            timezone=dialogue.timezone,
+            opens_at=dialogue.opens_at,
+            closes_at=dialogue.closes_at,
+            questions=tuple(PlanQuestion(q.text, q.release_at) for q in questions),
+            leaders=tuple(await self._leaders_of(dialogue, settings.checkin_hour)),
+            checkin_hour=settings.checkin_hour,
+            unanswered_after=settings.unanswered_after,
+        )
+
+    # ----- leaders -------------------------------------------------------------------------------
+
+    async def _add_leader(self, dialogue: Dialogue, leader: ResolvedLeader, plan: Plan) -> None:
+        service = self.leaders
+        if service is None:
+            log.warning("Dialogue %s: leaders are not loaded; leader %s not added", dialogue.id, leader.user_id)
+            return
+        entry = leader.entry
+        if entry.timezone is not None or entry.checkin_hour is not None:
+            current = await service.zone_for(dialogue, leader.user_id)
+            if current.own:
+                # What the member set with /my-timezone is theirs: the plan does not overwrite it.
+                log.info("Dialogue %s: leader %s keeps their own time zone", dialogue.id, leader.user_id)
+            else:
+                # current.hour is the plan's default hour ([reminders]) or the configured one.
+                hour = current.hour if entry.checkin_hour is None else entry.checkin_hour
+                await service.set_timezone(dialogue.guild_id, leader.user_id, entry.timezone or plan.timezone, hour)
+        await service.add(dialogue, leader.user_id, entry.commitment)
+
+    async def _leaders_of(self, dialogue: Dialogue, checkin_hour: int | None) -> list[PlanLeader]:
+        service = self.leaders
+        if service is None:
+            return []
+        default_hour = self.default_hour if checkin_hour is None else checkin_hour
+        found = []
+        for leader in await service.roster(dialogue.id):
+            if not leader.active:
+                continue
+            zone = await service.zone_for(dialogue, leader.user_id)
+            found.append(
+                PlanLeader(
+                    user=leader.user_id,
+                    commitment=leader.commitment,
+                    timezone=zone.timezone if zone.own else None,
+                    checkin_hour=zone.hour if zone.own and zone.hour != default_hour else None,
+                )
+            )
+        return found

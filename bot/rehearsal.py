@@ -1,0 +1,522 @@
+"""The offline rehearsal: run the real bot on a plan, in SimCord's virtual time, and write down what it did.
+
+The bot is built by ``create_bot`` on a temporary SQLite file, exactly as in production; SimCord stands in
+for Discord. A simulated server gets the plan's leaders, a facilitator and synthetic participants who post
+deterministic placeholder replies. The facilitator imports the plan through ``/dialogue create plan:``; then
+time moves from a day before the opening to a day after the closing, and every message the bot posts, every
+direct message, thread, lock and the wrap-up is recorded with its UTC and local time.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import discord
+import simcord
+
+import db.dialogues as dialogues_db
+
+from .app import DialogueBot, create_bot
+from .config import Settings
+from .domain.models import State
+from .domain.parsing import slugify
+from .domain.plan import Plan, PlanLeader, render_plan, shift_weeks
+
+__all__ = ("SIM_START", "Event", "RehearsalResult", "place_plan", "rehearse")
+
+log = logging.getLogger(__name__)
+
+# SimCord's virtual clock starts here and only moves forward.
+SIM_START = datetime(2026, 1, 1, tzinfo=UTC)
+EARLIEST_OPENING = SIM_START + timedelta(days=1)
+STEP = timedelta(hours=1)
+POSTS_PER_PARTICIPANT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One thing the bot did, as a reader of the timeline sees it."""
+
+    at: datetime
+    kind: str  # message, intro, wrap-up, dm, thread, lock, note
+    where: str
+    text: str
+    zone: str  # the time zone the local time is shown in (the dialogue's, or a DM recipient's)
+    message_id: int | None = None
+
+    @property
+    def local(self) -> datetime:
+        return self.at.astimezone(ZoneInfo(self.zone))
+
+    def heading(self) -> str:
+        utc = f"{self.at:%a %Y-%m-%d %H:%M} UTC"
+        local = f"{self.local:%a %H:%M} {self.zone}"
+        return f"{utc} · {local} · {self.where}"
+
+
+@dataclass
+class RehearsalResult:
+    plan: Plan
+    events: list[Event] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    markdown: str = ""
+    path: Path | None = None
+    posts: int = 0
+    warnings: list[str] = field(default_factory=list)
+    # user id -> username of everyone in the simulated server.
+    people: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def place_plan(plan: Plan, earliest: datetime = EARLIEST_OPENING) -> tuple[Plan, int]:
+    """Move a plan that opens before ``earliest`` (or relative to now) by whole weeks to open after it."""
+    if plan.relative_opening is None and plan.opens_at >= earliest:
+        return plan, 0
+    weeks = math.ceil((earliest - plan.opens_at) / timedelta(weeks=1))
+    placed = shift_weeks(plan, weeks)
+    while placed.opens_at < earliest:  # a daylight-saving change can cost an hour
+        weeks += 1
+        placed = shift_weeks(plan, weeks)
+    return placed, weeks
+
+
+class _LogRecords(logging.Handler):
+    """Collects every warning and error the bot logs during the rehearsal."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+class _Recorder:
+    """Listens on the bot like any cog would, and turns what it did into timeline events."""
+
+    def __init__(self, bot: DialogueBot, plan: Plan, zones: dict[int, str], echo: Callable[[str], None]) -> None:
+        self.bot = bot
+        self.plan = plan
+        self.zones = zones
+        self.echo = echo
+        self.events: list[Event] = []
+        self.channel_id: int | None = None
+        self.printed = 0
+        # DM channel id -> recipient, for DM channels discord.py has not cached with their recipient.
+        self.names: dict[int, discord.abc.User] = {}
+        # user id -> username, to show mentions readably.
+        self.people: dict[int, str] = {}
+        self.intro_seen = False
+        self.locked = False
+        bot.add_listener(self.on_message, "on_message")
+        bot.add_listener(self.on_thread_create, "on_thread_create")
+        bot.add_listener(self.on_thread_update, "on_thread_update")
+        bot.add_listener(self.on_guild_channel_update, "on_guild_channel_update")
+        bot.add_listener(self.on_guild_channel_create, "on_guild_channel_create")
+        self.category = bot.settings.category
+
+    def add(self, event: Event) -> None:
+        self.events.append(event)
+
+    def flush(self) -> None:
+        """Print what happened since the last flush."""
+        for event in sorted(self.events[self.printed :], key=lambda e: e.at):
+            self.echo(f"  {event.heading()} [{event.kind}]")
+            if event.text:
+                for line in readable(event.text, event.zone, event.at, self.people).splitlines():
+                    self.echo(f"      {line}")
+        self.printed = len(self.events)
+
+    async def on_message(self, message: discord.Message) -> None:
+        if self.bot.user is None or message.author.id != self.bot.user.id:
+            return
+        if message.type is not discord.MessageType.default:
+            return
+        channel = message.channel
+        if isinstance(channel, discord.DMChannel):
+            recipient = channel.recipient or next(
+                (c.recipient for c in self.bot.private_channels if c.id == channel.id and c.recipient), None
+            )
+            if recipient is None:
+                recipient = self.names.get(channel.id)
+            user_id = recipient.id if recipient else 0
+            name = recipient.name if recipient else "?"
+            zone = self.zones.get(user_id, self.plan.timezone)
+            self.add(Event(message.created_at, "dm", f"DM to @{name}", message.content, zone, message.id))
+            return
+        where = f"#{channel.name}" if isinstance(channel, discord.TextChannel) else f"thread “{channel}”"
+        kind = "message"
+        if channel.id == self.channel_id:
+            if not self.intro_seen:
+                kind, self.intro_seen = "intro", True
+            elif self.locked:
+                kind = "wrap-up"
+        self.add(Event(message.created_at, kind, where, message.content, self.plan.timezone, message.id))
+
+    async def on_guild_channel_create(self, channel: discord.abc.GuildChannel) -> None:
+        if isinstance(channel, discord.TextChannel) and channel.category and channel.category.name == self.category:
+            self.channel_id = channel.id
+            self.add(
+                Event(
+                    discord.utils.snowflake_time(channel.id),
+                    "channel",
+                    f"#{channel.name}",
+                    f"dialogue channel created in category “{channel.category.name}”",
+                    self.plan.timezone,
+                )
+            )
+
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        kind = "private" if thread.type is discord.ChannelType.private_thread else "public"
+        self.add(
+            Event(
+                discord.utils.snowflake_time(thread.id),
+                "thread",
+                f"#{thread.parent.name if thread.parent else '?'}",
+                f"{kind} thread created: “{thread.name}”",
+                self.plan.timezone,
+            )
+        )
+
+    async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None:
+        if after.locked and not before.locked:
+            self.add(
+                Event(
+                    self.bot.clock(), "lock", f"thread “{after.name}”", "thread locked and archived", self.plan.timezone
+                )
+            )
+
+    async def on_guild_channel_update(self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel) -> None:
+        if not isinstance(after, discord.TextChannel) or after.id != self.channel_id or self.locked:
+            return
+        everyone = after.guild.default_role
+        if after.overwrites_for(everyone).send_messages is False and (
+            before.overwrites_for(everyone).send_messages is not False
+        ):
+            self.locked = True
+            self.add(
+                Event(
+                    self.bot.clock(),
+                    "lock",
+                    f"#{after.name}",
+                    "channel locked: @everyone may no longer post or create threads",
+                    self.plan.timezone,
+                )
+            )
+
+
+@dataclass
+class _Post:
+    at: datetime
+    author: int  # index into the cast
+    target: str  # "thread:<question position>" or "channel"
+    reply: bool
+
+
+def _schedule_posts(plan: Plan, participants: int, leaders: int) -> list[_Post]:
+    """Deterministic placeholder activity: participants spread over the window, leaders once a day."""
+    window = plan.closes_at - plan.opens_at
+    start = plan.opens_at + min(timedelta(hours=1), window / 10)
+    span = window - (start - plan.opens_at) - min(timedelta(hours=2), window / 10)
+    total = participants * POSTS_PER_PARTICIPANT
+    posts: list[_Post] = []
+    for number in range(total):
+        at = start + span * (number / max(total, 1))
+        at = at.replace(second=0, microsecond=0) + timedelta(minutes=7 * (number % 5))
+        author = number % max(participants, 1)
+        open_questions = [
+            position
+            for position, question in enumerate(plan.questions, start=1)
+            if question.release_at is None or question.release_at <= at
+        ]
+        if number % 5 == 4 or not open_questions:
+            # Every fifth post starts a new topic in the channel; nobody replies to these.
+            posts.append(_Post(at, author, "channel", reply=False))
+        else:
+            position = open_questions[number % len(open_questions)]
+            posts.append(_Post(at, author, f"thread:{position}", reply=number % 3 == 1))
+    days = max(1, int(window / timedelta(days=1)))
+    for day in range(days):
+        for index in range(leaders):
+            at = plan.opens_at + timedelta(days=day, hours=3 + 2 * index, minutes=30)
+            if at >= plan.closes_at:
+                continue
+            open_questions = [
+                position
+                for position, question in enumerate(plan.questions, start=1)
+                if question.release_at is None or question.release_at <= at
+            ]
+            position = open_questions[(day + index) % len(open_questions)]
+            posts.append(_Post(at, participants + index, f"thread:{position}", reply=True))
+    return sorted(posts, key=lambda post: post.at)
+
+
+def _stand_in_name(leader: PlanLeader, number: int) -> str:
+    return leader.user if isinstance(leader.user, str) else f"leader-{number}"
+
+
+async def rehearse(
+    plan: Plan,
+    *,
+    participants: int = 8,
+    out: Path | None = Path("rehearsal"),
+    source: str = "plan",
+    echo: Callable[[str], None] = print,
+) -> RehearsalResult:
+    """Run the plan's whole life on SimCord and return (and write) its timeline."""
+    placed, weeks = place_plan(plan)
+    result = RehearsalResult(plan=placed)
+    if weeks:
+        how = f"written relative to now (`{plan.relative_opening}`)" if plan.relative_opening else "earlier"
+        result.notes.append(
+            f"The plan opens {how}; SimCord's clock starts at {SIM_START:%Y-%m-%d} UTC, so the rehearsal moves it "
+            f"by {weeks} weeks to {placed.local(placed.opens_at):%a %Y-%m-%d %H:%M} {placed.timezone}: "
+            "weekdays and local times of day are kept."
+        )
+    errors = _LogRecords()
+    root = logging.getLogger()
+    root.addHandler(errors)
+    level = root.level
+    if root.level > logging.WARNING or root.level == logging.NOTSET:
+        root.setLevel(logging.WARNING)
+    try:
+        with tempfile.TemporaryDirectory(prefix="dialogue-rehearsal-") as folder:
+            settings = Settings(database=str(Path(folder) / "rehearsal.sqlite3"), default_timezone=placed.timezone)
+            await _run(placed, settings, participants, result, echo)
+    finally:
+        root.removeHandler(errors)
+        root.setLevel(level)
+    for record in errors.records:
+        line = f"{record.name}: {record.getMessage()}"
+        if record.levelno >= logging.ERROR:
+            result.errors.append(f"the bot logged an error: {line}")
+        else:
+            result.warnings.append(line)
+    result.markdown = _markdown(result, source, participants)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        result.path = out / f"{slugify(placed.title)}.md"
+        result.path.write_text(result.markdown, encoding="utf-8")
+    return result
+
+
+async def _run(
+    plan: Plan, settings: Settings, participants: int, result: RehearsalResult, echo: Callable[[str], None]
+) -> None:
+    bot = create_bot(settings)
+    zones: dict[int, str] = {}
+    recorder = _Recorder(bot, plan, zones, echo)
+    async with simcord.run(bot, check_errors=False) as env:
+        guild = env.create_guild("Rehearsal server")
+        lobby = guild.create_text_channel("general")
+        role = guild.create_role("Facilitators", permissions=discord.Permissions(manage_channels=True))
+        facilitator = guild.add_member(env.create_user("facilitator"), roles=[role])
+        zones[facilitator.id] = plan.timezone
+        leaders = []
+        stand_ins: list[PlanLeader] = []
+        for number, leader in enumerate(plan.leaders, start=1):
+            member = guild.add_member(env.create_user(_stand_in_name(leader, number)))
+            leaders.append(member)
+            zones[member.id] = leader.timezone or plan.timezone
+            stand_ins.append(replace(leader, user=member.name))
+            if isinstance(leader.user, int):
+                result.notes.append(f"Leader {leader.user} is played by @{member.name}.")
+        people = [guild.add_member(env.create_user(f"participant-{n:02d}")) for n in range(1, participants + 1)]
+        for member in [facilitator, *leaders, *people]:
+            recorder.people[member.id] = member.name
+        await env.bot.tree.sync()
+
+        echo(f"Rehearsal of “{plan.title}” ({plan.timezone}), {participants} participants, {len(leaders)} leaders")
+        for note in result.notes:
+            echo(f"  note: {note}")
+        upload = render_plan(replace(plan, leaders=tuple(stand_ins)))
+        answer = await facilitator.slash(lobby, "dialogue create", plan=("plan.toml", upload.encode()))
+        shown = answer.followups[-1] if answer.followups else answer.response
+        reply = shown.content if shown is not None else ""
+        recorder.add(Event(env.now(), "note", "/dialogue create plan: (ephemeral reply)", reply, plan.timezone))
+        recorder.flush()
+        found = await dialogues_db.in_guild(bot.database, guild.id)
+        if not found or not reply.startswith("Scheduled"):
+            result.errors.append(f"the import failed: {reply or 'no reply'}")
+            return
+        dialogue = found[0]
+
+        posts = _schedule_posts(plan, participants, len(leaders))
+        cast = people + leaders
+        finish = plan.closes_at + timedelta(days=1)
+        before = plan.opens_at - timedelta(days=1)
+        stops = sorted({*(p.at for p in posts), *_hours(max(before, env.now()), finish)})
+        last_in_thread: dict[int, discord.Message] = {}
+        day_shown = None
+        index = 0
+        for stop in stops:
+            if stop > env.now():
+                await env.advance_time((stop - env.now()).total_seconds())
+            current = await dialogues_db.get(bot.database, dialogue.id)
+            assert current is not None
+            if current.channel_id is not None:
+                recorder.channel_id = current.channel_id
+            while index < len(posts) and posts[index].at <= stop:
+                post = posts[index]
+                index += 1
+                if current.state is not State.OPEN or current.channel_id is None:
+                    continue
+                if await _post(env, bot, guild, current.id, current.channel_id, post, cast, last_in_thread):
+                    result.posts += 1
+            recorder.flush()
+            local_day = stop.astimezone(plan.zone).date()
+            if local_day != day_shown:
+                day_shown = local_day
+                echo(f"[{stop:%Y-%m-%d %H:%M} UTC] {current.state.value}; {result.posts} placeholder posts so far")
+        recorder.flush()
+        final = await dialogues_db.get(bot.database, dialogue.id)
+        assert final is not None
+        intro = set((await dialogues_db.bot_messages(bot.database, dialogue.id, "intro")).values())
+        wrapup = set((await dialogues_db.bot_messages(bot.database, dialogue.id, "wrapup")).values())
+        result.events = _label(recorder.events, intro, wrapup)
+        result.people = dict(recorder.people)
+        if final.state is not State.CLOSED:
+            result.errors.append(f"the dialogue ended the rehearsal {final.state.value}, not closed")
+        elif not wrapup:
+            result.errors.append("the dialogue closed without a wrap-up")
+        for error in env.errors:
+            result.errors.append(f"the bot raised {type(error).__name__}: {error}")
+        await bot.close()
+
+
+def _label(events: list[Event], intro: set[int], wrapup: set[int]) -> list[Event]:
+    """Name the intro and the wrap-up among the bot's messages (the database knows their ids)."""
+    labelled = []
+    for event in sorted(events, key=lambda e: e.at):
+        if event.message_id in intro:
+            event = replace(event, kind="intro")
+        elif event.message_id in wrapup:
+            event = replace(event, kind="wrap-up")
+        labelled.append(event)
+    return labelled
+
+
+_TIMESTAMP = re.compile(r"<t:(-?\d+)(?::([tTdDfFR]))?>")
+_MENTION = re.compile(r"<@!?(\d+)>")
+
+
+def readable(text: str, zone: str, at: datetime, names: dict[int, str] | None = None) -> str:
+    """Show Discord timestamps as the reader in ``zone`` would see them, and mentions as @names."""
+
+    def moment(found: re.Match[str]) -> str:
+        when = datetime.fromtimestamp(int(found.group(1)), UTC)
+        if found.group(2) == "R":
+            return _relative(when - at)
+        return f"{when.astimezone(ZoneInfo(zone)):%a %Y-%m-%d %H:%M} ({zone})"
+
+    def mention(found: re.Match[str]) -> str:
+        user_id = int(found.group(1))
+        return f"@{(names or {}).get(user_id, user_id)}"
+
+    return _MENTION.sub(mention, _TIMESTAMP.sub(moment, text))
+
+
+def _relative(delta: timedelta) -> str:
+    seconds = abs(delta.total_seconds())
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            amount = round(seconds / size)
+            text = f"{amount} {unit}{'' if amount == 1 else 's'}"
+            return f"in {text}" if delta.total_seconds() > 0 else f"{text} ago"
+    return "now"
+
+
+def _distinct(lines: list[str], limit: int = 10) -> list[str]:
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line] = counts.get(line, 0) + 1
+    shown = [line if n == 1 else f"{line} (×{n})" for line, n in counts.items()]
+    return shown[:limit] + ([f"… and {len(shown) - limit} more"] if len(shown) > limit else [])
+
+
+def _hours(start: datetime, end: datetime) -> list[datetime]:
+    """Whole hours from ``start`` up to ``end``, and ``end`` itself."""
+    moment = start.replace(minute=0, second=0, microsecond=0) + STEP
+    found = [start]
+    while moment < end:
+        found.append(moment)
+        moment += STEP
+    found.append(end)
+    return found
+
+
+async def _post(
+    env: simcord.Env,
+    bot: DialogueBot,
+    guild: simcord.GuildHandle,
+    dialogue_id: int,
+    channel_id: int,
+    post: _Post,
+    cast: list[simcord.MemberActor],
+    last_in_thread: dict[int, discord.Message],
+) -> bool:
+    """Make one cast member post a placeholder; return whether it was posted."""
+    author = cast[post.author]
+    channel = next((c for c in guild.channels.values() if c.id == channel_id), None)
+    if channel is None:
+        return False
+    text = f"Placeholder post by {author.name} ({post.at:%a %H:%M} UTC)."
+    if post.target == "channel":
+        await author.send(channel, f"Topic from {author.name}\n{text}")
+        return True
+    position = int(post.target.split(":", 1)[1])
+    questions = await dialogues_db.questions(bot.database, dialogue_id)
+    thread_id = next((q.thread_id for q in questions if q.position == position), None)
+    thread = next((t for t in channel.threads if t.id == thread_id), None)
+    if thread is None:
+        return False
+    previous = last_in_thread.get(thread.id) if post.reply else None
+    message = await author.send(thread, text, reply_to=previous) if previous else await author.send(thread, text)
+    last_in_thread[thread.id] = message
+    return True
+
+
+def _markdown(result: RehearsalResult, source: str, participants: int) -> str:
+    plan = result.plan
+    lines = [
+        f"# Rehearsal: {plan.title}",
+        "",
+        f"- Plan: `{source}`",
+        f"- Time zone: {plan.timezone}",
+        f"- Opens: {plan.local(plan.opens_at):%a %Y-%m-%d %H:%M} {plan.timezone} ({plan.opens_at:%Y-%m-%d %H:%M} UTC)",
+        f"- Closes: {plan.local(plan.closes_at):%a %Y-%m-%d %H:%M} {plan.timezone} "
+        f"({plan.closes_at:%Y-%m-%d %H:%M} UTC)",
+        f"- Seed questions: {len(plan.questions)}; leaders: {len(plan.leaders)}; synthetic participants: "
+        f"{participants}; placeholder posts: {result.posts}",
+        f"- Result: {'OK' if result.ok else 'FAILED'}",
+    ]
+    for note in result.notes:
+        lines.append(f"- Note: {note}")
+    for error in result.errors:
+        lines.append(f"- **Error:** {error}")
+    if result.warnings:
+        lines.append(f"- Warnings logged by the bot: {len(result.warnings)}")
+        lines += [f"  - {warning}" for warning in _distinct(result.warnings)]
+    day = None
+    for event in sorted(result.events, key=lambda e: e.at):
+        event_day = event.at.astimezone(plan.zone).date()
+        if event_day != day:
+            day = event_day
+            lines += ["", f"## {event_day:%A %Y-%m-%d} ({plan.timezone})", ""]
+        lines.append(f"- **{event.heading()}** — {event.kind}")
+        if event.text:
+            text = readable(event.text, event.zone, event.at, result.people)
+            lines += ["", *(f"  > {line}" if line else "  >" for line in text.splitlines()), ""]
+    return "\n".join(lines) + "\n"

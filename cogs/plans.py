@@ -1,0 +1,242 @@
+"""Plan files in Discord: ``/dialogue create plan:<file>`` imports one, ``/dialogue plan`` exports one."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.app import DialogueBot, send_apology
+from bot.domain.errors import DialogueError
+from bot.domain.models import Dialogue
+from bot.domain.parsing import slugify
+from bot.domain.plan import Plan, PlanLeader, decode_plan, parse_plan, render_plan
+from bot.plans import PlanService, ResolvedLeader
+
+from .common import dialogue_autocomplete, reply
+
+__all__ = ("ConfirmPlanView", "Plans", "setup")
+
+log = logging.getLogger(__name__)
+
+# How long the "create without them?" buttons stay usable.
+CONFIRM_TIMEOUT = 14 * 60  # interaction tokens last 15 minutes
+
+
+class Plans(commands.Cog):
+    """Imports and exports plan files; adds ``/dialogue plan`` to the Dialogues group."""
+
+    def __init__(self, bot: DialogueBot) -> None:
+        self.bot = bot
+        self.service = PlanService(bot.database, bot.dialogues, bot.settings.default_checkin_hour)
+        self._command: app_commands.Command | None = None
+
+    async def cog_load(self) -> None:
+        group = _dialogue_group(self.bot)
+        self._command = _plan_command()
+        group.add_command(self._command)
+
+    async def cog_unload(self) -> None:
+        cog = self.bot.get_cog("Dialogues")
+        if self._command is not None and isinstance(cog, commands.GroupCog) and cog.app_command is not None:
+            cog.app_command.remove_command(self._command.name)
+
+    def refresh_leaders(self) -> None:
+        """Pick up the leaders service if it was loaded after this cog."""
+        leaders = self.bot.get_cog("Leaders")
+        self.service.leaders = getattr(leaders, "service", None)
+
+    # ----- import --------------------------------------------------------------------------------
+
+    async def import_plan(self, interaction: discord.Interaction, attachment: discord.Attachment) -> None:
+        """Validate an uploaded plan; create it, or ask first if some leaders are not in the server."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        self.refresh_leaders()
+        try:
+            data = await attachment.read()
+        except discord.HTTPException as error:
+            log.warning("Could not download a plan attachment: %s", error)
+            await reply(interaction, "Nothing was created: the file could not be downloaded. Attach it again.")
+            return
+        try:
+            text = decode_plan(data)
+            plan = parse_plan(text, self.bot.clock())
+        except DialogueError as error:
+            await reply(interaction, f"Nothing was created. {error}")
+            return
+        guild = interaction.guild
+        assert guild is not None
+        found, missing = await resolve_leaders(guild, plan.leaders)
+        if missing:
+            view = ConfirmPlanView(self, interaction.user.id, text, attachment.filename)
+            names = ", ".join(leader.label for leader in missing)
+            message = (
+                f"**{plan.title}**: {render.plural(len(missing), 'leader')} in this plan "
+                f"{'is not a member' if len(missing) == 1 else 'are not members'} of this server: {names}.\n"
+                "Create the dialogue without them? You can add them later with `/dialogue leaders add`."
+            )
+            view.message = await interaction.followup.send(
+                message, view=view, ephemeral=True, allowed_mentions=discord.AllowedMentions.none(), wait=True
+            )
+            return
+        dialogue = await self.service.create(guild.id, interaction.user.id, plan, found)
+        await reply(interaction, confirmation(dialogue, plan, found))
+
+    async def create_confirmed(self, interaction: discord.Interaction, text: str) -> str:
+        """Create the plan after the facilitator agreed to leave the missing leaders out."""
+        self.refresh_leaders()
+        plan = parse_plan(text, self.bot.clock())
+        guild = interaction.guild
+        assert guild is not None
+        found, _ = await resolve_leaders(guild, plan.leaders)
+        dialogue = await self.service.create(guild.id, interaction.user.id, plan, found)
+        return confirmation(dialogue, plan, found)
+
+    # ----- export --------------------------------------------------------------------------------
+
+    async def export_plan(self, interaction: discord.Interaction, reference: str) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        self.refresh_leaders()
+        assert interaction.guild_id is not None
+        try:
+            found = await self.bot.dialogues.resolve(interaction.guild_id, reference)
+            plan = await self.service.export(found.id)
+        except DialogueError as error:
+            await reply(interaction, str(error))
+            return
+        names = {}
+        guild = interaction.guild
+        for leader in plan.leaders:
+            member = guild.get_member(leader.user) if guild and isinstance(leader.user, int) else None
+            if member is not None:
+                names[leader.user] = member.name
+        data = render_plan(plan, names).encode("utf-8")
+        note = f"The plan of **{found.title}** (#{found.id})."
+        if found.opens_at < self.bot.clock():
+            note += " Its opening has passed: change `opens` before importing it again."
+        await interaction.followup.send(
+            note,
+            file=discord.File(io.BytesIO(data), filename=f"{slugify(found.title)}.toml"),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+
+def confirmation(dialogue: Dialogue, plan: Plan, leaders: list[ResolvedLeader]) -> str:
+    """What the facilitator reads after an import."""
+    lines = [render.created_confirmation(dialogue, len(plan.questions))]
+    later = [(n, q.release_at) for n, q in enumerate(plan.questions, start=1) if q.release_at is not None]
+    for number, when in later:
+        assert when is not None
+        lines.append(f"Question {number} opens {render.timestamp(when)}")
+    if plan.leaders:
+        lines.append(
+            f"Leaders: {', '.join(f'<@{leader.user_id}>' for leader in leaders) or 'none'} "
+            f"({len(leaders)} of {len(plan.leaders)} in the plan)"
+        )
+    return "\n".join(lines)
+
+
+async def resolve_leaders(
+    guild: discord.Guild, leaders: tuple[PlanLeader, ...]
+) -> tuple[list[ResolvedLeader], list[PlanLeader]]:
+    """Find each plan leader among the guild's members, by user id or username."""
+    found: list[ResolvedLeader] = []
+    missing: list[PlanLeader] = []
+    for leader in leaders:
+        member = await _find_member(guild, leader.user)
+        if member is None or member.bot:
+            missing.append(leader)
+        else:
+            found.append(ResolvedLeader(leader, member.id, member.display_name))
+    return found, missing
+
+
+async def _find_member(guild: discord.Guild, user: int | str) -> discord.Member | None:
+    if isinstance(user, int):
+        member = guild.get_member(user)
+        if member is not None:
+            return member
+        try:
+            return await guild.fetch_member(user)
+        except discord.NotFound:
+            return None
+        except discord.HTTPException as error:
+            log.warning("Could not look up member %s in guild %s: %s", user, guild.id, error)
+            return None
+    return discord.utils.find(lambda m: m.name.lower() == user, guild.members)
+
+
+class ConfirmPlanView(discord.ui.View):
+    """Two buttons under an import that left leaders out; only the facilitator who imported may press."""
+
+    def __init__(self, cog: Plans, owner_id: int, text: str, filename: str) -> None:
+        super().__init__(timeout=CONFIRM_TIMEOUT)
+        self.cog = cog
+        self.owner_id = owner_id
+        self.text = text
+        self.filename = filename
+        self.message: discord.WebhookMessage | None = None
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        await reply(interaction, "Only the facilitator who imported this plan can answer.")
+        return False
+
+    @discord.ui.button(label="Create without them", style=discord.ButtonStyle.primary, custom_id="plan:confirm")
+    async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        self.stop()
+        try:
+            text = await self.cog.create_confirmed(interaction, self.text)
+        except DialogueError as error:
+            text = f"Nothing was created. {error}"
+        await interaction.response.edit_message(
+            content=render.truncate(text, render.MESSAGE_LIMIT),
+            view=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id="plan:cancel")
+    async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        self.stop()
+        await interaction.response.edit_message(content="Nothing was created.", view=None)
+
+    async def on_timeout(self) -> None:
+        if self.message is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await self.message.edit(content="Nothing was created: the question timed out.", view=None)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item) -> None:
+        log.error("Unexpected error answering a plan import", exc_info=error)
+        await send_apology(interaction)
+
+
+def _dialogue_group(bot: DialogueBot) -> app_commands.Group:
+    cog = bot.get_cog("Dialogues")
+    if cog is None or not isinstance(cog, commands.GroupCog):
+        raise RuntimeError("cogs.plans needs cogs.dialogues loaded first")
+    group = cog.app_command
+    assert group is not None
+    return group
+
+
+def _plan_command() -> app_commands.Command:
+    @app_commands.command(name="plan", description="Download a dialogue as a plan file (TOML)")
+    @app_commands.describe(dialogue="The dialogue to export")
+    @app_commands.autocomplete(dialogue=dialogue_autocomplete)
+    async def plan(interaction: discord.Interaction, dialogue: str) -> None:
+        cog = interaction.client.get_cog("Plans")
+        assert isinstance(cog, Plans)
+        await cog.export_plan(interaction, dialogue)
+
+    return plan
+
+
+async def setup(bot: DialogueBot) -> None:
+    await bot.add_cog(Plans(bot))

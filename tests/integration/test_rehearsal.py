@@ -1,0 +1,118 @@
+"""The offline rehearsal of the example plan runs inside the suite, and its timeline holds the whole life."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import main
+from bot.domain.plan import parse_plan
+from bot.rehearsal import SIM_START, place_plan, readable, rehearse
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "human-rights-council.toml"
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def plan_text() -> str:
+    return EXAMPLE.read_text(encoding="utf-8")
+
+
+async def test_rehearsal_of_the_example_plan(plan_text: str, tmp_path: Path) -> None:
+    plan = parse_plan(plan_text, NOW, allow_past=True)
+    printed: list[str] = []
+    result = await rehearse(plan, participants=3, out=tmp_path, source="example", echo=printed.append)
+    assert result.ok, result.errors
+    assert result.posts > 0
+    events = result.events
+
+    # The opening: the channel, then the intro, at the planned instant.
+    (channel,) = [e for e in events if e.kind == "channel"]
+    (intro,) = [e for e in events if e.kind == "intro"]
+    assert channel.at == intro.at == plan.opens_at
+    assert intro.local.strftime("%a %H:%M") == "Mon 14:00"
+    assert plan.title in intro.text and "**Later questions**" in intro.text
+
+    # Every seed thread, the staged one a day later; each starts with its full question.
+    created = {e.text: e.at for e in events if e.kind == "thread"}
+    for number, question in enumerate(plan.questions, start=1):
+        name = next(text for text in created if question.text[:40] in text)
+        assert created[name] == (question.release_at or plan.opens_at), number
+        assert any(e.kind == "message" and e.text == question.text for e in events)
+    assert created["private thread created: “Leaders”"] == plan.opens_at
+
+    # Daily check-ins at 09:00 local, in at least two zones (Kathmandu is UTC+5:45, Bogotá UTC-5).
+    checkins = [e for e in events if e.kind == "dm" and e.text.startswith("Your dialogue check-in")]
+    at_nine = {e.zone for e in checkins if (e.local.hour, e.local.minute) == (9, 0)}
+    assert {"Asia/Kathmandu", "America/Bogota"} <= at_nine
+    kathmandu = [e.at for e in checkins if e.zone == "Asia/Kathmandu"]
+    assert datetime(2027, 3, 2, 3, 15, tzinfo=UTC) in kathmandu
+    warsaw = [e for e in checkins if e.zone == "Europe/Warsaw"]
+    assert warsaw and all(e.local.hour == 8 for e in warsaw)  # its leader asked for 08:00
+
+    # The lock and the wrap-up, at the closing.
+    (locked,) = [e for e in events if e.kind == "lock" and e.where.startswith("#")]
+    assert locked.at == plan.closes_at
+    wrapups = [e for e in events if e.kind == "wrap-up"]
+    assert wrapups and wrapups[0].at == plan.closes_at
+    assert "The dialogue is now closed" in wrapups[-1].text
+    assert len([e for e in events if e.kind == "lock" and e.where.startswith("thread")]) >= len(plan.questions)
+
+    # The same timeline, readable, in Markdown; and printed as it went.
+    assert result.path is not None
+    markdown = result.path.read_text(encoding="utf-8")
+    assert markdown.startswith(f"# Rehearsal: {plan.title}\n")
+    assert "- Result: OK" in markdown
+    assert "Tue 09:00 Asia/Kathmandu · DM to @anjali.shrestha** — dm" in markdown
+    assert "— wrap-up" in markdown and "— intro" in markdown and "— lock" in markdown
+    assert "<t:" not in markdown
+    assert any("closed;" in line for line in printed)
+    assert any("[intro]" in line for line in printed)
+
+
+async def test_a_past_plan_is_moved_by_whole_weeks(plan_text: str, tmp_path: Path) -> None:
+    past = (
+        plan_text.replace('opens = "2027-03-01 14:00"', 'opens = "2025-03-03 14:00"')
+        .replace('duration = "5d"', 'duration = "1d"')
+        .replace('release = "day 2"', 'release = "+6h"')
+    )
+    plan = parse_plan(past, NOW, allow_past=True)
+    result = await rehearse(plan, participants=1, out=tmp_path, echo=lambda _: None)
+    assert result.ok, result.errors
+    placed = result.plan
+    assert placed.opens_at >= SIM_START + timedelta(days=1)
+    assert placed.opens_at - SIM_START < timedelta(days=8)
+    local = placed.local(placed.opens_at)
+    assert (local.strftime("%a %H:%M")) == "Mon 14:00"
+    assert "moves it by 44 weeks to Mon 2026-01-05 14:00 Europe/Zurich" in result.notes[0]
+    assert "moves it by 44 weeks" in result.markdown
+
+
+def test_relative_plans_are_placed_after_the_simulated_start(plan_text: str) -> None:
+    plan = parse_plan(plan_text.replace('"2027-03-01 14:00"', '"in 3d"'), NOW)
+    placed, weeks = place_plan(plan)
+    assert weeks < 0
+    assert SIM_START + timedelta(days=1) <= placed.opens_at < SIM_START + timedelta(days=8)
+    assert placed.local(placed.opens_at).strftime("%a %H:%M") == plan.local(plan.opens_at).strftime("%a %H:%M")
+
+
+def test_readable_timestamps_and_mentions() -> None:
+    at = datetime(2027, 3, 1, 13, 0, tzinfo=UTC)
+    text = "Opens <t:1803992400:F> (<t:1803992400:R>), ask <@42>."
+    assert readable(text, "Asia/Kathmandu", at, {42: "amara"}) == (
+        "Opens Tue 2027-03-02 18:45 (Asia/Kathmandu) (in 1 day), ask @amara."
+    )
+
+
+def test_cli_rehearse_and_plan_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "check", str(EXAMPLE)]) == 0
+    assert "valid plan" in capsys.readouterr().out
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[dialogue]\ntitle = "x"\ntimezone = "Nowhere"\nopens = "now"\nduration = "1d"\n', "utf-8")
+    assert main(["plan", "check", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}: dialogue.timezone: `Nowhere` is not an IANA time zone name. Example: `Europe/Zurich`." in err
+    assert main(["rehearse", str(bad), "--out", str(tmp_path)]) == 2
+    assert "rehearsal not run: the plan is invalid" in capsys.readouterr().err
