@@ -72,14 +72,20 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
     if plan is None:
         print("rehearsal not run: the plan is invalid", file=sys.stderr)
         return EXIT_INVALID
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from .rehearsal import rehearse
+    # Errors show as they happen; warnings are counted and listed in the timeline, not flooded here.
+    console = logging.StreamHandler()
+    console.setLevel(logging.ERROR)
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(console)
+    from .rehearsal import distinct, rehearse
 
     result = asyncio.run(rehearse(plan, participants=args.participants, out=Path(args.out), source=args.plan))
     if result.path is not None:
         print(f"timeline written to {result.path}")
     if result.warnings:
-        print(f"the bot logged {len(result.warnings)} warnings (listed in the timeline)", file=sys.stderr)
+        print(f"the bot logged {len(result.warnings)} warnings:", file=sys.stderr)
+        for line in distinct(result.warnings, limit=5):
+            print(f"  {line}", file=sys.stderr)
     if result.ok:
         print(f"rehearsal OK: {len(result.events)} events, {result.posts} placeholder posts")
         return 0

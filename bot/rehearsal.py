@@ -30,7 +30,7 @@ from .domain.models import State
 from .domain.parsing import slugify
 from .domain.plan import Plan, PlanLeader, render_plan, shift_weeks
 
-__all__ = ("SIM_START", "Event", "RehearsalResult", "place_plan", "rehearse")
+__all__ = ("SIM_START", "Event", "RehearsalResult", "distinct", "place_plan", "readable", "rehearse")
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,13 @@ class Event:
     @property
     def local(self) -> datetime:
         return self.at.astimezone(ZoneInfo(self.zone))
+
+    @property
+    def label(self) -> str:
+        """The kind, and for a DM its first line (neutral by design: it names the kind of message)."""
+        if self.kind == "dm" and self.text:
+            return f"dm: {self.text.splitlines()[0]}"
+        return self.kind
 
     def heading(self) -> str:
         utc = f"{self.at:%a %Y-%m-%d %H:%M} UTC"
@@ -133,7 +140,7 @@ class _Recorder:
     def flush(self) -> None:
         """Print what happened since the last flush."""
         for event in sorted(self.events[self.printed :], key=lambda e: e.at):
-            self.echo(f"  {event.heading()} [{event.kind}]")
+            self.echo(f"  {event.heading()} [{event.label}]")
             if event.text:
                 for line in readable(event.text, event.zone, event.at, self.people).splitlines():
                     self.echo(f"      {line}")
@@ -438,7 +445,8 @@ def _relative(delta: timedelta) -> str:
     return "now"
 
 
-def _distinct(lines: list[str], limit: int = 10) -> list[str]:
+def distinct(lines: list[str], limit: int = 10) -> list[str]:
+    """Each distinct line once, with how often it occurred."""
     counts: dict[str, int] = {}
     for line in lines:
         counts[line] = counts.get(line, 0) + 1
@@ -502,20 +510,24 @@ def _markdown(result: RehearsalResult, source: str, participants: int) -> str:
         f"{participants}; placeholder posts: {result.posts}",
         f"- Result: {'OK' if result.ok else 'FAILED'}",
     ]
+    counts: dict[str, int] = {}
+    for event in result.events:
+        counts[event.label] = counts.get(event.label, 0) + 1
+    lines.append("- What the bot did: " + ", ".join(f"{label} ×{n}" for label, n in sorted(counts.items())))
     for note in result.notes:
         lines.append(f"- Note: {note}")
     for error in result.errors:
         lines.append(f"- **Error:** {error}")
     if result.warnings:
         lines.append(f"- Warnings logged by the bot: {len(result.warnings)}")
-        lines += [f"  - {warning}" for warning in _distinct(result.warnings)]
+        lines += [f"  - {warning}" for warning in distinct(result.warnings)]
     day = None
     for event in sorted(result.events, key=lambda e: e.at):
         event_day = event.at.astimezone(plan.zone).date()
         if event_day != day:
             day = event_day
             lines += ["", f"## {event_day:%A %Y-%m-%d} ({plan.timezone})", ""]
-        lines.append(f"- **{event.heading()}** — {event.kind}")
+        lines.append(f"- **{event.heading()}** — {event.label}")
         if event.text:
             text = readable(event.text, event.zone, event.at, result.people)
             lines += ["", *(f"  > {line}" if line else "  >" for line in text.splitlines()), ""]

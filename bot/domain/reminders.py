@@ -49,6 +49,7 @@ DAY = timedelta(hours=24)
 LATE_LIMIT = timedelta(hours=6)
 # Unanswered posts listed in one check-in; the rest are counted.
 MAX_LISTED = 10
+_DM_LIMIT = 2000
 MIN_COMMITMENT = 1
 MAX_COMMITMENT = 20
 
@@ -309,13 +310,19 @@ def checkin_text(report: CheckinReport) -> str:
     waited = _hours(report.unanswered_after)
     if report.unanswered:
         lines.append(f"Waiting for a reply for more than {waited}:")
+        listed = 0
         for post in report.unanswered[:MAX_LISTED]:
             where = f" in “{post.where}”" if post.where else ""
-            lines.append(
+            line = (
                 f"- {post.author_name}{where}, {_ts(post.created_at, 'R')}: "
                 f"{jump_link(report.guild_id, post.channel_id, post.message_id)}"
             )
-        rest = len(report.unanswered) - MAX_LISTED
+            # One DM holds 2,000 characters: stop listing early rather than have Discord refuse it.
+            if sum(len(text) + 1 for text in lines) + len(line) > _DM_LIMIT - len("… and 99999 more."):
+                break
+            lines.append(line)
+            listed += 1
+        rest = len(report.unanswered) - listed
         if rest > 0:
             lines.append(f"… and {rest} more.")
     else:

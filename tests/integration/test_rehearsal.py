@@ -65,7 +65,7 @@ async def test_rehearsal_of_the_example_plan(plan_text: str, tmp_path: Path) -> 
     markdown = result.path.read_text(encoding="utf-8")
     assert markdown.startswith(f"# Rehearsal: {plan.title}\n")
     assert "- Result: OK" in markdown
-    assert "Tue 09:00 Asia/Kathmandu · DM to @anjali.shrestha** — dm" in markdown
+    assert "Tue 09:00 Asia/Kathmandu · DM to @anjali.shrestha** — dm: Your dialogue check-in" in markdown
     assert "— wrap-up" in markdown and "— intro" in markdown and "— lock" in markdown
     assert "<t:" not in markdown
     assert any("closed;" in line for line in printed)
