@@ -79,7 +79,10 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
     logging.getLogger().addHandler(console)
     from .rehearsal import distinct, rehearse
 
-    result = asyncio.run(rehearse(plan, participants=args.participants, out=Path(args.out), source=args.plan))
+    try:
+        result = asyncio.run(rehearse(plan, participants=args.participants, out=Path(args.out), source=args.plan))
+    finally:
+        logging.getLogger().removeHandler(console)
     if result.path is not None:
         print(f"timeline written to {result.path}")
     if result.warnings:

@@ -271,7 +271,7 @@ def _schedule_posts(plan: Plan, participants: int, leaders: int) -> list[_Post]:
 
 
 def _stand_in_name(leader: PlanLeader, number: int) -> str:
-    return leader.user if isinstance(leader.user, str) else f"leader-{number}"
+    return leader.user if isinstance(leader.user, str) else f"leader_{number}"
 
 
 async def rehearse(
@@ -307,6 +307,8 @@ async def rehearse(
         root.setLevel(level)
     for record in errors.records:
         line = f"{record.name}: {record.getMessage()}"
+        if record.exc_info and record.exc_info[1] is not None:
+            line += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
         if record.levelno >= logging.ERROR:
             result.errors.append(f"the bot logged an error: {line}")
         else:
@@ -337,7 +339,7 @@ async def _run(
             member = guild.add_member(env.create_user(_stand_in_name(leader, number)))
             leaders.append(member)
             zones[member.id] = leader.timezone or plan.timezone
-            stand_ins.append(replace(leader, user=member.name))
+            stand_ins.append(replace(leader, user=member.id))
             if isinstance(leader.user, int):
                 result.notes.append(f"Leader {leader.user} is played by @{member.name}.")
         people = [guild.add_member(env.create_user(f"participant-{n:02d}")) for n in range(1, participants + 1)]

@@ -192,11 +192,13 @@ class ConfirmPlanView(discord.ui.View):
     @discord.ui.button(label="Create without them", style=discord.ButtonStyle.primary, custom_id="plan:confirm")
     async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
         self.stop()
+        # Creating sends each leader a welcome: answer Discord first, then fill in the message.
+        await interaction.response.defer()
         try:
             text = await self.cog.create_confirmed(interaction, self.text)
         except DialogueError as error:
             text = f"Nothing was created. {error}"
-        await interaction.response.edit_message(
+        await interaction.edit_original_response(
             content=render.truncate(text, render.MESSAGE_LIMIT),
             view=None,
             allowed_mentions=discord.AllowedMentions.none(),

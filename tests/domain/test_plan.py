@@ -404,3 +404,12 @@ def test_the_documented_example_is_a_valid_plan() -> None:
     plan = parse_plan(example, NOW)
     assert len(plan.questions) == 4 and len(plan.leaders) == 5
     assert plan.leaders[-1].user == 412345678901234567
+
+
+def test_uploads_must_be_small_utf8_text() -> None:
+    from bot.domain.plan import MAX_PLAN_BYTES, decode_plan
+
+    assert decode_plan("\ufeff[dialogue]".encode()) == "[dialogue]"
+    with pytest.raises(PlanError) as caught:
+        decode_plan(b" " * (MAX_PLAN_BYTES + 1))
+    assert str(caught.value.problems[0]) == "the file is 262,145 bytes; a plan is at most 262,144 bytes."

@@ -8,6 +8,7 @@ import discord
 import simcord
 
 import db.dialogues as dialogues_db
+import db.leaders as leaders_db
 from bot.domain.models import State
 from bot.domain.plan import parse_plan
 from tests.conftest import World
@@ -148,6 +149,10 @@ async def test_unknown_leaders_need_confirmation(world: World) -> None:
     assert edited.content.startswith("Scheduled **Staged questions**")
     assert f"<@{world.alice.id}>" in edited.content and f"<@{world.bob.id}>" in edited.content
     assert "(2 of 4 in the plan)" in edited.content
+    roster = await leaders_db.leaders(world.bot.database, dialogue.id)
+    assert sorted((leader.user_id, leader.commitment) for leader in roster) == sorted(
+        [(world.alice.id, 3), (world.bob.id, 2)]
+    )
 
 
 async def test_unknown_leaders_cancel_creates_nothing(world: World) -> None:

@@ -116,3 +116,49 @@ def test_cli_rehearse_and_plan_check(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert f"{bad}: dialogue.timezone: `Nowhere` is not an IANA time zone name. Example: `Europe/Zurich`." in err
     assert main(["rehearse", str(bad), "--out", str(tmp_path)]) == 2
     assert "rehearsal not run: the plan is invalid" in capsys.readouterr().err
+
+
+ONE_DAY = """
+[dialogue]
+title = "One day"
+timezone = "America/Toronto"
+opens = "2026-02-02 09:00"
+duration = "1d"
+
+[[questions]]
+text = "What is one thing to change?"
+
+[[leaders]]
+user = 412345678901234567
+timezone = "Asia/Kathmandu"
+"""
+
+
+async def test_leaders_given_by_id_are_played_by_stand_ins(tmp_path: Path) -> None:
+    plan = parse_plan(ONE_DAY, NOW, allow_past=True)
+    result = await rehearse(plan, participants=1, out=tmp_path, echo=lambda _: None)
+    assert result.ok, result.errors
+    assert result.notes == ["Leader 412345678901234567 is played by @leader_1."]
+    welcome = [e for e in result.events if e.kind == "dm" and e.where == "DM to @leader_1"]
+    assert welcome and welcome[0].text.startswith("Your dialogue role")
+    assert welcome[0].zone == "Asia/Kathmandu"
+
+
+def test_cli_fails_and_says_why_when_the_bot_logs_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "one-day.toml"
+    plan.write_text(ONE_DAY, encoding="utf-8")
+
+    def broken(*_: object) -> list[str]:
+        raise RuntimeError("intro exploded")
+
+    monkeypatch.setattr("bot.render.intro", broken)  # a bug in the bot, as the rehearsal would find it
+    assert main(["rehearse", str(plan), "--participants", "1", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "rehearsal FAILED:" in err
+    assert "the bot logged an error:" in err
+    assert "intro exploded" in err
+    markdown = (tmp_path / "one-day.md").read_text(encoding="utf-8")
+    assert "- Result: FAILED" in markdown
+    assert "raised an exception (RuntimeError: intro exploded)" in markdown
