@@ -286,11 +286,15 @@ async def rehearse(
     placed, weeks = place_plan(plan)
     result = RehearsalResult(plan=placed)
     if weeks:
-        how = f"written relative to now (`{plan.relative_opening}`)" if plan.relative_opening else "earlier"
+        direction = f"{abs(weeks)} weeks {'later' if weeks > 0 else 'earlier'}"
+        where = f"{placed.local(placed.opens_at):%a %Y-%m-%d %H:%M} {placed.timezone}"
+        if plan.relative_opening:
+            why = f"The plan opens relative to now (`{plan.relative_opening}`)"
+        else:
+            why = f"The plan opens {plan.local(plan.opens_at):%a %Y-%m-%d %H:%M}, before the simulated clock"
         result.notes.append(
-            f"The plan opens {how}; SimCord's clock starts at {SIM_START:%Y-%m-%d} UTC, so the rehearsal moves it "
-            f"by {weeks} weeks to {placed.local(placed.opens_at):%a %Y-%m-%d %H:%M} {placed.timezone}: "
-            "weekdays and local times of day are kept."
+            f"{why}; SimCord's clock starts at {SIM_START:%Y-%m-%d} UTC, so the rehearsal moves the whole plan "
+            f"{direction}, to open {where}: weekdays and local times of day are kept."
         )
     errors = _LogRecords()
     root = logging.getLogger()

@@ -86,8 +86,12 @@ async def test_a_past_plan_is_moved_by_whole_weeks(plan_text: str, tmp_path: Pat
     assert placed.opens_at - SIM_START < timedelta(days=8)
     local = placed.local(placed.opens_at)
     assert (local.strftime("%a %H:%M")) == "Mon 14:00"
-    assert "moves it by 44 weeks to Mon 2026-01-05 14:00 Europe/Zurich" in result.notes[0]
-    assert "moves it by 44 weeks" in result.markdown
+    assert result.notes[0] == (
+        "The plan opens Mon 2025-03-03 14:00, before the simulated clock; SimCord's clock starts at 2026-01-01 UTC, "
+        "so the rehearsal moves the whole plan 44 weeks later, to open Mon 2026-01-05 14:00 Europe/Zurich: "
+        "weekdays and local times of day are kept."
+    )
+    assert "moves the whole plan 44 weeks later" in result.markdown
 
 
 def test_relative_plans_are_placed_after_the_simulated_start(plan_text: str) -> None:
