@@ -227,3 +227,27 @@ async def test_staged_question_released_while_the_bot_was_down(world: World) -> 
     assert dialogue.channel_id is not None
     assert len(thread_names(world, dialogue.channel_id)) == 3
     assert isinstance(world.bot.get_channel(dialogue.channel_id), discord.TextChannel)
+
+
+async def test_a_dialogue_made_with_the_form_exports_and_imports_as_the_same(world: World) -> None:
+    await world.env.advance_time(1234.5)  # an opening that is not on a whole minute
+    shown = await world.fac.slash(world.general, "dialogue create", timezone="America/Toronto")
+    await world.fac.submit_modal(
+        shown,
+        {
+            "title": "From the form",
+            "framing": 'Line one\nLine two with "quotes" and a back\\slash',
+            "questions": "First?\nSecond?",
+            "opens": "in 1h",
+            "duration": "36h",
+        },
+    )
+    (made,) = await world.bot.dialogues.in_guild(world.guild.id)
+    result = await world.fac.slash(world.general, "dialogue plan", dialogue=str(made.id))
+    written = (await answer_of(result).attachments[0].read()).decode()
+    assert "[reminders]" not in written and "[[leaders]]" not in written
+    await import_plan(world, written)
+    again, _ = await world.bot.dialogues.in_guild(world.guild.id)
+    fields = ("title", "framing", "timezone", "opens_at", "closes_at")
+    assert [getattr(again, f) for f in fields] == [getattr(made, f) for f in fields]
+    assert again.opens_at.second == made.opens_at.second != 0
