@@ -370,6 +370,10 @@ async def _run(
         cast = people + leaders
         finish = plan.closes_at + timedelta(days=1)
         before = plan.opens_at - timedelta(days=1)
+        echo(
+            f"Virtual time runs from {max(before, env.now()):%Y-%m-%d %H:%M} UTC (a day before the opening) "
+            f"to {finish:%Y-%m-%d %H:%M} UTC (a day after the closing), in hourly steps."
+        )
         stops = sorted({*(p.at for p in posts), *_hours(max(before, env.now()), finish)})
         last_in_thread: dict[int, discord.Message] = {}
         day_shown = None
