@@ -28,6 +28,7 @@ from .domain.models import Dialogue, State
 from .domain.parsing import parse_timezone, thread_name
 from .domain.reminders import (
     DAY,
+    LATE_LIMIT,
     MAX_COMMITMENT,
     MIN_COMMITMENT,
     CheckinReport,
@@ -39,6 +40,7 @@ from .domain.reminders import (
     stale_reason,
 )
 from .gateway import MENTIONS_OFF, Gateway
+from .render import MESSAGE_LIMIT, truncate
 from .scheduler import Scheduler
 
 __all__ = ("Delivery", "LeaderService", "Zone")
@@ -344,7 +346,8 @@ class LeaderService:
         content = f"<@{user_id}> ({note} your direct messages are closed)\n{text}"
         try:
             await thread.send(
-                content[:2000], allowed_mentions=discord.AllowedMentions(users=[discord.Object(id=user_id)])
+                truncate(content, MESSAGE_LIMIT),
+                allowed_mentions=discord.AllowedMentions(users=[discord.Object(id=user_id)]),
             )
         except discord.HTTPException as error:
             log.warning("Leaders thread %s: could not post a reminder: %s", thread_id, error)
@@ -376,7 +379,7 @@ class LeaderService:
             await leaders_db.skip(self.db, dialogue.id, leader.user_id, now, reason, reminder_id=reminder.id)
             log.info("Dialogue %s: %s reminder %s skipped: %s", dialogue.id, reminder.kind, reminder.id, reason)
             return Delivery(reminder.id, reminder.user_id, "skipped")
-        text = await self._render(reminder, dialogue, leader, now)
+        text = truncate(await self._render(reminder, dialogue, leader, now), MESSAGE_LIMIT)
         # Mark, then send. The row is claimed (sent, via NULL) before Discord is asked, so a crash or a
         # second job between the two can lose this one message but never send it twice: "at most once" is
         # the promise. A sent row whose via stays NULL records exactly that an attempt was cut short.
@@ -409,11 +412,21 @@ class LeaderService:
             await leaders_db.set_via(self.db, reminder.id, "dm")
             await leaders_db.set_reachable(self.db, dialogue.id, reminder.user_id, True)
             return "dm"
+        retry_at = self.clock() + RETRY_AFTER
+        if retry_at - reminder.due_at > LATE_LIMIT:
+            # Retries stop where a late send would stop: the record says it was given up.
+            await leaders_db.skip(
+                self.db,
+                dialogue.id,
+                reminder.user_id,
+                self.clock(),
+                "Discord kept failing for 6 hours",
+                reminder_id=reminder.id,
+            )
+            return "skipped"
         retry = await leaders_db.get_reminder(self.db, reminder.id)
         if retry is not None and retry.state is ReminderState.PENDING:
-            self.scheduler.place(
-                job_id(dialogue.id, reminder.id), self.clock() + RETRY_AFTER, self.deliver, reminder.id
-            )
+            self.scheduler.place(job_id(dialogue.id, reminder.id), retry_at, self.deliver, reminder.id)
         return "retry"
 
     async def _render(self, reminder: Reminder, dialogue: Dialogue, leader: Leader, now: datetime) -> str:

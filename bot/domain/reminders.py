@@ -51,6 +51,7 @@ LATE_LIMIT = timedelta(hours=6)
 MAX_LISTED = 10
 _DM_LIMIT = 2000
 MIN_COMMITMENT = 1
+_TITLE_LIMIT = 40  # a thread title in a check-in line: ten lines must fit in one message
 MAX_COMMITMENT = 20
 
 
@@ -312,7 +313,8 @@ def checkin_text(report: CheckinReport) -> str:
         lines.append(f"Waiting for a reply for more than {waited}:")
         listed = 0
         for post in report.unanswered[:MAX_LISTED]:
-            where = f" in “{post.where}”" if post.where else ""
+            title = post.where if len(post.where) <= _TITLE_LIMIT else post.where[: _TITLE_LIMIT - 1] + "…"
+            where = f" in “{title}”" if title else ""
             line = (
                 f"- {post.author_name}{where}, {_ts(post.created_at, 'R')}: "
                 f"{jump_link(report.guild_id, post.channel_id, post.message_id)}"

@@ -174,3 +174,27 @@ def test_checkin_text_lists_ten_then_counts() -> None:
     links = [line for line in lines if "https://discord.com/channels/5/7/" in line]
     assert len(links) == 10
     assert lines[-1] == "… and 2 more."
+
+
+def test_checkin_text_with_long_names_fits_one_message() -> None:
+    posts = [
+        UnansweredPost(
+            message_id=10**18 + n, channel_id=10**18, author_name="n" * 32, where="t" * 100, created_at=OPENS
+        )
+        for n in range(30)
+    ]
+    report = CheckinReport(
+        title="x" * 100,
+        commitment=20,
+        own_last_day=20,
+        own_total=200,
+        total=5000,
+        new_since_last=300,
+        unanswered=posts,
+        unanswered_after=timedelta(hours=12),
+        guild_id=10**18,
+        closes_at=CLOSES,
+    )
+    text = checkin_text(report)
+    assert len(text) <= 2000
+    assert text.endswith("… and 22 more.")  # 8 lines fit, so 22 of the 30 are counted

@@ -453,3 +453,21 @@ async def test_commands_visibility_and_refusals(world: World) -> None:
     assert dms(bob) == []
     rows = await leaders_db.reminders_for(world.bot.database, dialogue.id, alice.id)
     assert all(r.state is not ReminderState.PENDING for r in rows)
+
+
+async def test_a_dm_discord_failed_to_take_is_retried_and_sent_once(world: World) -> None:
+    alice = world.alice
+    dialogue = await create(world, opens="in 1h", duration="2d")
+    await add_leader(world, dialogue, alice)
+    await advance_to(world, utc(2026, 1, 1, 8, 59))
+    world.env.inject_error(
+        "POST", f"/channels/{alice.user.dm_channel.id}/messages", status=500, code=0, message="Server error", times=1
+    )
+    await advance_to(world, utc(2026, 1, 1, 9))
+    assert checkins(alice) == []
+    await advance_to(world, utc(2026, 1, 1, 9, 10))
+    assert checkins(alice) == [utc(2026, 1, 1, 9, 10)]
+    await advance_to(world, utc(2026, 1, 1, 12))
+    assert len(checkins(alice)) == 1
+    status = await world.fac.slash(world.general, "dialogue status", dialogue=str(dialogue.id))
+    assert "reachable by DM" in text_of(status)
