@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,13 +69,15 @@ class World:
 
 
 @pytest.fixture
-async def world(simcord_env: simcord.Env, settings: Settings) -> World:
+async def world(simcord_env: simcord.Env, settings: Settings) -> AsyncIterator[World]:
     env = simcord_env
     guild = env.create_guild("Rights Network")
     general = guild.create_text_channel("general")
     facilitators = guild.create_role("Facilitators", permissions=discord.Permissions(manage_channels=True))
     fac = guild.add_member(env.create_user("kristin"), roles=[facilitators])
     members = [guild.add_member(env.create_user(name)) for name in ("alice", "bob", "chen", "dara")]
-    # A facilitator role without Manage Channels still needs the /dialogue commands granted to it.
     await env.bot.tree.sync()
-    return World(env, guild, general, facilitators, fac, members, settings)
+    yield World(env, guild, general, facilitators, fac, members, settings)
+    # Close the bot as a deploy would, so its database thread is not left running past the event loop.
+    if not env.bot.is_closed():
+        await env.bot.close()
