@@ -1,0 +1,145 @@
+"""Leader storage against a real SQLite file: roster, compare-and-set claims, re-planning, unanswered posts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import db.dialogues as dialogues_db
+import db.leaders as leaders_db
+import db.posts as posts_db
+from bot.domain.models import Dialogue, DialogueDraft
+from bot.domain.reminders import Kind, Planned, ReminderState
+from db import Database
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+OPENS = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
+CLOSES = OPENS + timedelta(days=4)
+ALICE, BOB, CHEN = 1001, 1002, 1003
+CHANNEL = 5000
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    connected = await Database.connect(tmp_path / "dialogue.sqlite3")
+    try:
+        yield connected
+    finally:
+        await connected.close()
+
+
+async def create(database: Database) -> Dialogue:
+    draft = DialogueDraft(title="T", framing="", questions=("Q?",), timezone="UTC", opens_at=OPENS, closes_at=CLOSES)
+    return await dialogues_db.create(database, 1, 42, draft, NOW)
+
+
+async def test_add_remove_and_readd_a_leader(database: Database) -> None:
+    dialogue = await create(database)
+    assert await leaders_db.add_leader(database, dialogue.id, ALICE, 2, NOW) is True
+    assert await leaders_db.add_leader(database, dialogue.id, ALICE, 3, NOW + timedelta(hours=1)) is False
+    leader = await leaders_db.get_leader(database, dialogue.id, ALICE)
+    assert leader is not None and (leader.commitment, leader.added_at, leader.active) == (3, NOW, True)
+    assert await leaders_db.remove_leader(database, dialogue.id, ALICE, NOW + timedelta(hours=2)) is True
+    assert await leaders_db.remove_leader(database, dialogue.id, ALICE, NOW + timedelta(hours=2)) is False
+    assert await leaders_db.leaders(database, dialogue.id) == []
+    later = NOW + timedelta(days=1)
+    assert await leaders_db.add_leader(database, dialogue.id, ALICE, 5, later) is True
+    again = await leaders_db.get_leader(database, dialogue.id, ALICE)
+    assert again is not None and (again.commitment, again.added_at, again.removed_at) == (5, later, None)
+
+
+async def test_claim_is_compare_and_set(database: Database) -> None:
+    dialogue = await create(database)
+    reminder = await leaders_db.add_reminder(database, dialogue.id, ALICE, Kind.WELCOME, "welcome:1", NOW)
+    same = await leaders_db.add_reminder(database, dialogue.id, ALICE, Kind.WELCOME, "welcome:1", NOW)
+    assert same.id == reminder.id  # planning twice never makes two rows
+    assert await leaders_db.claim(database, reminder.id, NOW, source=ReminderState.PENDING) is True
+    assert await leaders_db.claim(database, reminder.id, NOW, source=ReminderState.PENDING) is False
+    await leaders_db.hold(database, reminder.id, "body")
+    held = await leaders_db.get_reminder(database, reminder.id)
+    assert held is not None and (held.state, held.body, held.sent_at) == (ReminderState.HELD, "body", None)
+    assert await leaders_db.claim(database, reminder.id, NOW, source=ReminderState.HELD) is True
+    assert await leaders_db.claim(database, reminder.id, NOW, source=ReminderState.HELD) is False
+    await leaders_db.set_via(database, reminder.id, "thread")
+    sent = await leaders_db.get_reminder(database, reminder.id)
+    assert sent is not None and (sent.state, sent.via, sent.sent_at) == (ReminderState.SENT, "thread", NOW)
+
+
+async def test_replan_drops_only_future_pending_rows_that_are_no_longer_wanted(database: Database) -> None:
+    dialogue = await create(database)
+    at = [OPENS + timedelta(days=n, hours=2) for n in range(3)]
+    wanted = [Planned(Kind.CHECKIN, f"checkin:{int(t.timestamp())}", t) for t in at]
+    assert await leaders_db.replan(database, dialogue.id, ALICE, wanted, NOW) == []
+    rows = await leaders_db.reminders_for(database, dialogue.id, ALICE)
+    assert [r.due_at for r in rows] == at
+    # The first was sent; the second is overdue and still pending; the zone changed for the future.
+    await leaders_db.claim(database, rows[0].id, at[0], source=ReminderState.PENDING)
+    now = at[1] + timedelta(minutes=5)
+    moved = [Planned(Kind.CHECKIN, f"checkin:{int(t.timestamp())}", t) for t in (at[2] + timedelta(hours=3),)]
+    dropped = await leaders_db.replan(database, dialogue.id, ALICE, moved, now)
+    assert dropped == [rows[2].id]
+    after = await leaders_db.reminders_for(database, dialogue.id, ALICE)
+    assert [(r.due_at, r.state) for r in after] == [
+        (at[0], ReminderState.SENT),
+        (at[1], ReminderState.PENDING),  # left for its job to judge (late or stale)
+        (at[2] + timedelta(hours=3), ReminderState.PENDING),
+    ]
+    skipped = await leaders_db.skip(database, dialogue.id, ALICE, now, "no longer a leader")
+    assert sorted(skipped) == sorted([after[1].id, after[2].id])
+    assert await leaders_db.pending(database) == []
+
+
+async def record(
+    database: Database,
+    dialogue: Dialogue,
+    message_id: int,
+    author: int,
+    *,
+    thread: int | None,
+    at: datetime,
+    reply_to: int | None = None,
+) -> None:
+    await posts_db.record(
+        database,
+        message_id=message_id,
+        dialogue_id=dialogue.id,
+        thread_id=thread,
+        author_id=author,
+        author_name=f"user{author}",
+        content="text",
+        created_at=at,
+        reply_to_id=reply_to,
+    )
+
+
+async def test_unanswered_posts_and_counts(database: Database) -> None:
+    dialogue = await create(database)
+    seed, topic, quiet_topic, backstage = 7001, 7002, 7003, 7004
+    await dialogues_db.add_thread(database, dialogue.id, seed, "seed", "Q?", seed, OPENS)
+    await dialogues_db.add_thread(database, dialogue.id, topic, "participant", "Topic", 8003, OPENS)
+    await dialogues_db.add_thread(database, dialogue.id, quiet_topic, "participant", "Quiet", 8006, OPENS)
+    await dialogues_db.add_thread(database, dialogue.id, backstage, "leaders", "Leaders", None, OPENS)
+    t = OPENS + timedelta(hours=1)
+    await record(database, dialogue, 8001, ALICE, thread=seed, at=t)  # answered by bob's reply
+    await record(database, dialogue, 8002, BOB, thread=seed, at=t, reply_to=8001)  # nobody replied to it
+    await record(database, dialogue, 8003, CHEN, thread=topic, at=t)  # thread starter, bob posted in it
+    await record(database, dialogue, 8004, BOB, thread=topic, at=t + timedelta(minutes=1))
+    await record(database, dialogue, 8005, CHEN, thread=seed, at=t)  # only replied to by herself
+    await record(database, dialogue, 8009, CHEN, thread=seed, at=t, reply_to=8005)
+    await record(database, dialogue, 8006, ALICE, thread=quiet_topic, at=t)  # starter, only her own follow-up
+    await record(database, dialogue, 8007, ALICE, thread=quiet_topic, at=t)
+    await record(database, dialogue, 8008, BOB, thread=backstage, at=t)  # backstage: never counted
+    await record(database, dialogue, 8010, ALICE, thread=seed, at=t + timedelta(hours=20))  # too recent
+    await record(database, dialogue, 8011, BOB, thread=seed, at=t, reply_to=8010)
+    await posts_db.clear(database, [8011], t)  # a deleted reply answers nothing
+
+    found = await leaders_db.unanswered(database, dialogue.id, CHANNEL, t + timedelta(hours=12))
+    assert [p.message_id for p in found] == [8002, 8005, 8006, 8007, 8009, 8004]
+    assert {p.message_id: p.where for p in found}[8006] == "Quiet"
+    assert await leaders_db.post_count(database, dialogue.id) == 9
+    assert await leaders_db.post_count(database, dialogue.id, author_id=BOB) == 2
+    assert await leaders_db.post_count(database, dialogue.id, since=t) == 2  # 8004 and 8010
+    assert await leaders_db.leaders_thread(database, dialogue.id) == backstage
