@@ -51,6 +51,7 @@ LEADERS_THREAD_NAME = "Leaders"
 # A reminder Discord failed to take (not a refusal) is tried again after this long.
 RETRY_AFTER = timedelta(minutes=10)
 MAX_BROADCAST_LENGTH = 1500
+_INTRO_KIND = "leaders_intro"  # the Leaders thread's first message, posted once its members are in
 _LIVE_STATES = (State.SCHEDULED, State.OPEN, State.FAILED)
 
 
@@ -265,33 +266,53 @@ class LeaderService:
     async def open_step(self, dialogue: Dialogue, channel: discord.TextChannel) -> None:
         """Create the private Leaders thread once, add leaders and facilitators, post what was held.
 
-        Discord refusing to create the thread fails the opening like any step (the caller turns it into a
-        reason); adding one member or posting a held reminder failing is logged and does not.
+        Each part is recorded: the thread (``threads``, origin 'leaders'), then the members and the intro
+        (``bot_messages`` kind 'leaders_intro', written after the members were added), so a crash between
+        two parts is mended by the next run. A thread made but not recorded before a crash is adopted.
+        Discord refusing to create the thread or post the intro fails the opening like any step (the
+        caller turns it into a reason); adding one member or posting a held reminder failing does not.
         """
         thread_id = await leaders_db.leaders_thread(self.db, dialogue.id)
         if thread_id is None:
-            thread = await channel.create_thread(
-                name=LEADERS_THREAD_NAME,
-                type=discord.ChannelType.private_thread,
-                invitable=False,
-                auto_archive_duration=10080,
-                reason="dialogue-bot: backstage room for conversation leaders",
-            )
+            thread = self._find_leaders_thread(channel)
+            if thread is None:
+                thread = await channel.create_thread(
+                    name=LEADERS_THREAD_NAME,
+                    type=discord.ChannelType.private_thread,
+                    invitable=False,
+                    auto_archive_duration=10080,
+                    reason="dialogue-bot: backstage room for conversation leaders",
+                )
             await dialogues_db.add_thread(
                 self.db, dialogue.id, thread.id, "leaders", LEADERS_THREAD_NAME, None, self.clock()
             )
             log.info("Dialogue %s: Leaders thread %s created", dialogue.id, thread.id)
-            await thread.send(
-                "This private thread is the backstage room for the conversation leaders and facilitators "
-                "of this dialogue. Reminders for leaders whose direct messages are closed are posted here.",
-                allowed_mentions=MENTIONS_OFF,
-            )
+            thread_id = thread.id
+        if not await dialogues_db.bot_messages(self.db, dialogue.id, _INTRO_KIND):
             members = [leader.user_id for leader in await leaders_db.leaders(self.db, dialogue.id)]
             members += [uid for uid in self._facilitators(dialogue.guild_id) if uid not in members]
             for user_id in members:
-                await self._thread_membership(thread.id, user_id, join=True)
-            thread_id = thread.id
+                await self._thread_membership(thread_id, user_id, join=True)
+            found = await self._thread(thread_id)
+            if found is not None:
+                message = await found.send(
+                    "This private thread is the backstage room for the conversation leaders and facilitators "
+                    "of this dialogue. Reminders for leaders whose direct messages are closed are posted here.",
+                    allowed_mentions=MENTIONS_OFF,
+                )
+                await dialogues_db.add_bot_message(
+                    self.db, dialogue.id, _INTRO_KIND, 0, thread_id, message.id, self.clock()
+                )
         await self._post_held(dialogue, thread_id)
+
+    def _find_leaders_thread(self, channel: discord.TextChannel) -> discord.Thread | None:
+        me = channel.guild.me.id
+        return discord.utils.find(
+            lambda t: (
+                t.name == LEADERS_THREAD_NAME and t.owner_id == me and t.type is discord.ChannelType.private_thread
+            ),
+            channel.threads,
+        )
 
     def _facilitators(self, guild_id: int) -> list[int]:
         from .app import is_facilitator  # the bot module imports the services; import at use, not load

@@ -113,6 +113,16 @@ class Leaders(commands.Cog):
         self.bot.status_sections.append(self.service.status_section)
         await self.service.rebuild()
 
+    async def cog_unload(self) -> None:
+        steps = self.bot.dialogues.extra_open_steps
+        steps[:] = [(what, step) for what, step in steps if step != self.service.open_step]
+        sections = self.bot.status_sections
+        sections[:] = [section for section in sections if section != self.service.status_section]
+        dialogues = self.bot.get_cog("Dialogues")
+        if dialogues is not None:
+            for name in ("leaders", "remind-leaders"):
+                dialogues.app_command.remove_command(name)  # type: ignore[attr-defined]
+
     @app_commands.command(name="my-timezone", description="Set your time zone and the hour of your daily check-ins")
     @app_commands.describe(
         zone="Your IANA time zone, e.g. Asia/Kathmandu or America/Toronto",

@@ -13,6 +13,7 @@ import db.leaders as leaders_db
 from bot import create_bot
 from bot.domain.models import Dialogue
 from bot.domain.reminders import Kind, ReminderState
+from bot.leaders import LeaderService
 from tests.conftest import World
 
 HOUR = 3600
@@ -471,3 +472,33 @@ async def test_a_dm_discord_failed_to_take_is_retried_and_sent_once(world: World
     assert len(checkins(alice)) == 1
     status = await world.fac.slash(world.general, "dialogue status", dialogue=str(dialogue.id))
     assert "reachable by DM" in text_of(status)
+
+
+async def test_a_leaders_thread_made_but_not_recorded_before_a_crash_is_adopted(world: World) -> None:
+    alice, chen = world.alice, world.members[2]
+    dialogue = await create(world, opens="in 1h", duration="2d")
+    await add_leader(world, dialogue, alice)
+    await advance_to(world, utc(2026, 1, 1, 1, 30))
+    dialogue = await reload(world, dialogue.id)
+    room = dialogue_channel(world, dialogue)
+    made = thread_named(room, "Leaders")
+    # Emulate a crash right after Discord made the thread: none of its parts is recorded.
+    await world.bot.database.execute("DELETE FROM bot_messages WHERE kind = 'leaders_intro'")
+    await world.bot.database.execute("DELETE FROM threads WHERE origin = 'leaders'")
+    await world.restart()
+    await world.env.advance_time(60)
+    assert [t.id for t in room.threads if t.name == "Leaders"] == [made.id]
+    assert await leaders_db.leaders_thread(world.bot.database, dialogue.id) == made.id
+    members = world.env.backend.channels[made.id].thread_members
+    assert {alice.id, world.fac.id} <= set(members) and chen.id not in members
+    # The leader was told once that it opened, restart or not.
+    assert first_lines(alice) == ["Your dialogue role", "Your dialogue reminder"]
+
+
+async def test_reloading_the_leaders_extension_registers_everything_once(world: World) -> None:
+    await world.bot.reload_extension("cogs.leaders")
+    names = [c.qualified_name for c in world.bot.tree.walk_commands()]
+    assert names.count("dialogue leaders add") == 1 and names.count("dialogue remind-leaders") == 1
+    assert names.count("my-timezone") == 1
+    assert [what for what, _ in world.bot.dialogues.extra_open_steps].count("create the Leaders thread") == 1
+    assert [getattr(s, "__func__", None) for s in world.bot.status_sections].count(LeaderService.status_section) == 1
