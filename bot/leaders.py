@@ -424,6 +424,8 @@ class LeaderService:
                 return "held"
             if await self._post_in_thread(thread_id, reminder.user_id, text):
                 await leaders_db.set_via(self.db, reminder.id, "thread")
+                if dialogue.state is State.CLOSED:
+                    await self._archive_again(dialogue, thread_id)
                 return "thread"
             await leaders_db.release(self.db, reminder.id, "DMs closed and the Leaders thread refused the post")
         except discord.HTTPException as error:
@@ -449,6 +451,13 @@ class LeaderService:
         if retry is not None and retry.state is ReminderState.PENDING:
             self.scheduler.place(job_id(dialogue.id, reminder.id), retry_at, self.deliver, reminder.id)
         return "retry"
+
+    async def _archive_again(self, dialogue: Dialogue, thread_id: int) -> None:
+        """A post after the close unarchives the locked Leaders thread on Discord: archive it again."""
+        try:
+            await self.gateway.lock_thread(thread_id)
+        except discord.HTTPException as error:
+            log.warning("Dialogue %s: could not archive the Leaders thread again: %s", dialogue.id, error)
 
     async def _render(self, reminder: Reminder, dialogue: Dialogue, leader: Leader, now: datetime) -> str:
         guild_id = dialogue.guild_id

@@ -502,3 +502,30 @@ async def test_reloading_the_leaders_extension_registers_everything_once(world: 
     assert names.count("my-timezone") == 1
     assert [what for what, _ in world.bot.dialogues.extra_open_steps].count("create the Leaders thread") == 1
     assert [getattr(s, "__func__", None) for s in world.bot.status_sections].count(LeaderService.status_section) == 1
+
+
+async def test_thanks_for_a_leader_with_closed_dms_leaves_the_leaders_thread_locked(world: World) -> None:
+    alice, bob = world.alice, world.bob
+    dialogue = await create(world, opens="in 1h", duration="1d")
+    await add_leader(world, dialogue, alice)
+    await add_leader(world, dialogue, bob)
+    await advance_to(world, utc(2026, 1, 1, 2))
+    alice_post = await alice.send(
+        thread_named(dialogue_channel(world, await reload(world, dialogue.id)), "Q one?"), "x"
+    )
+    assert alice_post is not None
+    close_dms(world, bob)
+    await advance_to(world, utc(2026, 1, 2, 2))
+    room = dialogue_channel(world, await reload(world, dialogue.id))
+    backstage = world.env.backend.channels[thread_named(room, "Leaders").id]
+    posted = world.env.backend.messages[backstage.id].values()
+    thanks = [m for m in posted if m.content.startswith(f"<@{bob.id}>") and "\nThank you\n" in m.content]
+    assert len(thanks) == 1 and "You contributed 0 posts." in thanks[0].content
+    # On Discord a post unarchives the thread, so the bot archives it again after posting (SimCord does not
+    # unarchive on send: look at the requests).
+    calls = [(e.method, e.path) for e in world.env.http_requests if str(backstage.id) in e.path]
+    last_post = max(i for i, call in enumerate(calls) if call[0] == "POST")
+    assert ("PATCH", f"/channels/{backstage.id}") in calls[last_post:]
+    assert backstage.thread_metadata.locked is True and backstage.thread_metadata.archived is True
+    alice_thanks = dms_starting(alice, "Thank you")
+    assert len(alice_thanks) == 1 and "You contributed 1 post." in alice_thanks[0].content
