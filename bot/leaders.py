@@ -198,15 +198,18 @@ class LeaderService:
 
     async def rebuild(self) -> None:
         """At start-up: place a job for every pending reminder (overdue ones run at once and judge staleness),
-        and make the opening and thank-you messages that an interrupted run did not get to."""
+        re-plan live dialogues, and make the opening and thank-you messages an interrupted run did not make."""
         rows = await leaders_db.pending(self.db)
         for reminder in rows:
             self._place(reminder)
         now = self.clock()
-        for dialogue in await dialogues_db.in_states(self.db, (State.OPEN, State.CLOSED)):
+        for dialogue in await dialogues_db.in_states(self.db, (*_LIVE_STATES, State.CLOSED)):
             leaders = await leaders_db.leaders(self.db, dialogue.id)
             if not leaders:
                 continue
+            if dialogue.state in _LIVE_STATES:
+                # Planning is idempotent: this mends a change (an extension) whose event a crash cut short.
+                await self.replan_all(dialogue)
             if dialogue.state is State.OPEN and await leaders_db.leaders_thread(self.db, dialogue.id) is not None:
                 await self._make_event_rows(dialogue, leaders, Kind.OPENED, place=True)
             elif dialogue.state is State.CLOSED and dialogue.closed_at and now - dialogue.closed_at < DAY:

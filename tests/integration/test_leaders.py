@@ -11,7 +11,7 @@ import simcord
 import db.dialogues as dialogues_db
 import db.leaders as leaders_db
 from bot import create_bot
-from bot.domain.models import Dialogue
+from bot.domain.models import Dialogue, State
 from bot.domain.reminders import Kind, ReminderState
 from bot.leaders import LeaderService
 from tests.conftest import World
@@ -529,3 +529,19 @@ async def test_thanks_for_a_leader_with_closed_dms_leaves_the_leaders_thread_loc
     assert backstage.thread_metadata.locked is True and backstage.thread_metadata.archived is True
     alice_thanks = dms_starting(alice, "Thank you")
     assert len(alice_thanks) == 1 and "You contributed 1 post." in alice_thanks[0].content
+
+
+async def test_an_extension_whose_event_was_lost_in_a_crash_is_picked_up_at_start_up(world: World) -> None:
+    alice = world.alice
+    dialogue = await create(world, opens="in 1h", duration="2d")  # closes 3 January 01:00
+    await add_leader(world, dialogue, alice)
+    await advance_to(world, utc(2026, 1, 1, 12))
+    # The extension was recorded, then the bot died before any listener ran.
+    states = (State.OPEN,)
+    moved = utc(2026, 1, 4, 1)
+    assert await dialogues_db.set_closes_at(world.bot.database, dialogue.id, moved, states, world.env.now())
+    await world.restart()
+    await advance_to(world, utc(2026, 1, 4, 2))
+    closing = [m.created_at for m in dms(alice) if "closes tomorrow" in m.content]
+    assert closing == [utc(2026, 1, 3, 1)]
+    assert checkins(alice) == [utc(2026, 1, 1, 9), utc(2026, 1, 2, 9), utc(2026, 1, 3, 9)]
