@@ -135,6 +135,9 @@ class LeaderService:
     async def roster(self, dialogue_id: int) -> list[Leader]:
         return await leaders_db.leaders(self.db, dialogue_id)
 
+    async def leader(self, dialogue_id: int, user_id: int) -> Leader | None:
+        return await leaders_db.get_leader(self.db, dialogue_id, user_id)
+
     async def zone_for(self, dialogue: Dialogue, user_id: int) -> Zone:
         """Return the leader's own zone and hour, or the dialogue's zone at the default hour."""
         own = await leaders_db.get_member(self.db, dialogue.guild_id, user_id)

@@ -60,10 +60,16 @@ class LeadersGroup(app_commands.Group):
             leader, added = await self.service.add(found, member.id, commitment)
             if not added:
                 return f"{member.mention} already leads “{found.title}”; their commitment is now {commitment} a day."
-            return (
-                f"{member.mention} is now a conversation leader of “{found.title}” "
-                f"({leader.commitment} posts a day). They have been sent a welcome."
+            text = (
+                f"{member.mention} is now a conversation leader of “{found.title}” ({leader.commitment} posts a day)."
             )
+            current = await self.service.leader(found.id, member.id)
+            if current is not None and not current.reachable:
+                return (
+                    text + " Their direct messages are closed: their reminders go to the private Leaders thread "
+                    "(held until it is created at the opening)."
+                )
+            return text + " They have been sent a welcome."
 
         await answer(interaction, run)
 

@@ -209,7 +209,8 @@ async def test_closed_dms_are_held_then_posted_in_the_private_leaders_thread(wor
     dialogue = await create(world, opens="in 2h", duration="2d")
     close_dms(world, bob)
     await add_leader(world, dialogue, alice)
-    await add_leader(world, dialogue, bob)  # the welcome cannot be delivered and there is no thread yet
+    # The welcome cannot be delivered and there is no thread yet: the facilitator is told.
+    assert "direct messages are closed" in await add_leader(world, dialogue, bob)
     assert dms_starting(alice, "Your dialogue role")
     assert dms(bob) == []
     rows = await leaders_db.reminders_for(world.bot.database, dialogue.id, bob.id)
