@@ -85,7 +85,10 @@ async def content(db: Database, message_id: int) -> str | None:
 
 
 async def stats(db: Database, dialogue_id: int) -> PostStats:
-    """Count live posts and distinct participants, in total and per thread (threads in creation order)."""
+    """Count live posts and distinct participants, in total and per public thread (in creation order).
+
+    The leaders' private thread is backstage: its messages are never recorded, and it is not listed.
+    """
     total = await db.fetchone(
         "SELECT COUNT(*) AS posts, COUNT(DISTINCT author_id) AS participants FROM posts "
         "WHERE dialogue_id = ? AND deleted_at IS NULL",
@@ -95,7 +98,7 @@ async def stats(db: Database, dialogue_id: int) -> PostStats:
         "SELECT t.thread_id, t.title, t.origin, COUNT(p.message_id) AS posts, "
         "COUNT(DISTINCT p.author_id) AS participants "
         "FROM threads t LEFT JOIN posts p ON p.thread_id = t.thread_id AND p.deleted_at IS NULL "
-        "WHERE t.dialogue_id = ? GROUP BY t.thread_id, t.title, t.origin, t.created_at "
+        "WHERE t.dialogue_id = ? AND t.origin <> 'leaders' GROUP BY t.thread_id, t.title, t.origin, t.created_at "
         "ORDER BY t.created_at, t.thread_id",
         (dialogue_id,),
     )
