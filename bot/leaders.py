@@ -357,6 +357,13 @@ class LeaderService:
 
     async def _post_held(self, dialogue: Dialogue, thread_id: int) -> None:
         for reminder in await leaders_db.held(self.db, dialogue.id):
+            now = self.clock()
+            reason = stale_reason(
+                reminder.kind, reminder.due_at, dialogue.state, dialogue.opens_at, dialogue.closes_at, now
+            )
+            if reason is not None:  # e.g. an "opens tomorrow" held until the opening itself
+                await leaders_db.skip(self.db, dialogue.id, reminder.user_id, now, reason, reminder_id=reminder.id)
+                continue
             if not await leaders_db.claim(self.db, reminder.id, self.clock(), source=ReminderState.HELD):
                 continue
             body = reminder.body or ""

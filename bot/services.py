@@ -31,6 +31,7 @@ OpenStep = Callable[[Dialogue, discord.TextChannel], Awaitable[None]]
 
 # A close that Discord refused is tried again after this long.
 CLOSE_RETRY = timedelta(minutes=5)
+MAX_RETRY = timedelta(hours=1)
 
 
 class StepFailed(Exception):
@@ -92,6 +93,8 @@ class DialogueService:
         # Further opening steps added by other features, e.g. the leaders' thread. Each must be
         # idempotent (look at its own records first); a Discord refusal fails the opening like any step.
         self.extra_open_steps: list[tuple[str, OpenStep]] = []
+        # Consecutive failures of a retried step, per dialogue: only paces retries and notices (not state).
+        self._failures: dict[int, int] = {}
 
     # ----- reading -------------------------------------------------------------------------------
 
@@ -222,8 +225,24 @@ class DialogueService:
         try:
             await self._open_steps(dialogue)
         except StepFailed as failure:
+            if await dialogues_db.is_ready(self.db, dialogue.id):
+                # Already live (a staged release or a resume failed): keep it open and try again later.
+                log.warning("Dialogue %s: a later opening step failed: %s", dialogue.id, failure.reason)
+                self.scheduler.place(
+                    f"dialogue:{dialogue.id}:open",
+                    self.clock() + self._retry_delay(dialogue.id),
+                    self.run_due,
+                    dialogue.id,
+                )
+                await self._notify_once(
+                    dialogue,
+                    f"“{dialogue.title}” (#{dialogue.id}) is open, but a step could not be done: {failure.reason}. "
+                    "The bot keeps trying.",
+                )
+                return
             await self._fail(dialogue, failure.reason)
             return
+        self._failures.pop(dialogue.id, None)
         if await dialogues_db.mark_ready(self.db, dialogue.id, self.clock()):
             log.info("Dialogue %s in guild %s: opening complete", dialogue.id, dialogue.guild_id)
             self.gateway.dispatch("dialogue_opened", await self.get(dialogue.id))
@@ -323,6 +342,7 @@ class DialogueService:
         ):
             log.warning("Dialogue %s in guild %s missed its window", dialogue.id, dialogue.guild_id)
             self.scheduler.remove_prefix(f"dialogue:{dialogue.id}:")
+            await self._lock_leftovers(dialogue)
             await self.notify(
                 dialogue,
                 f"“{dialogue.title}” (#{dialogue.id}) never opened: its whole window "
@@ -380,8 +400,8 @@ class DialogueService:
             reply_to_id=post.reply_to_id,
         )
 
-    async def catch_up(self, dialogue: Dialogue) -> int:
-        """Record what people posted while the bot was away (called when an open dialogue is resumed)."""
+    async def catch_up(self, dialogue: Dialogue, until: datetime | None = None) -> int:
+        """Record what people posted while the bot was away (when an open dialogue resumes, and at its close)."""
         if dialogue.channel_id is None:
             return 0
         recorded = 0
@@ -397,6 +417,8 @@ class DialogueService:
                 log.warning("Dialogue %s: could not read %s to catch up: %s", dialogue.id, target_id, error)
                 continue
             for message in messages:
+                if until is not None and message.created_at > until:
+                    break
                 post = incoming_post(message)
                 if post is not None and await self.record(post, message):
                     recorded += 1
@@ -445,6 +467,7 @@ class DialogueService:
             raise InvalidTransition(f"“{dialogue.title}” changed state meanwhile; try again.")
         log.info("Dialogue %s in guild %s: cancelled", dialogue.id, dialogue.guild_id)
         self.scheduler.remove_prefix(f"dialogue:{dialogue.id}:")
+        await self._lock_leftovers(dialogue)
         cancelled = await self.get(dialogue_id)
         self.gateway.dispatch("dialogue_cancelled", cancelled)
         return cancelled
@@ -461,6 +484,8 @@ class DialogueService:
                 return dialogue
             return await self.finish_close(dialogue.id)
         require_transition(dialogue, Action.CLOSE)
+        # Posts written while the bot was away still belong in the record (and the wrap-up's numbers).
+        await self.catch_up(dialogue, until=min(self.clock(), dialogue.closes_at))
         if not await dialogues_db.transition(self.db, dialogue.id, (State.OPEN,), State.CLOSED, self.clock()):
             log.info("Dialogue %s: close lost a race, nothing to do", dialogue.id)
             return await self.get(dialogue_id)
@@ -481,18 +506,15 @@ class DialogueService:
             await self._close_steps(dialogue)
         except StepFailed as failure:
             log.warning("Dialogue %s: closing interrupted: %s", dialogue.id, failure.reason)
-            self.scheduler.place(
-                f"dialogue:{dialogue.id}:close",
-                self.clock() + CLOSE_RETRY,
-                self.finish_close,
-                dialogue.id,
-            )
-            await self.notify(
+            delay = self._retry_delay(dialogue.id)
+            self.scheduler.place(f"dialogue:{dialogue.id}:close", self.clock() + delay, self.finish_close, dialogue.id)
+            await self._notify_once(
                 dialogue,
                 f"Closing “{dialogue.title}” (#{dialogue.id}) was interrupted: {failure.reason}. "
-                "The bot tries again in 5 minutes; `/dialogue close` retries now.",
+                "The bot keeps trying; `/dialogue close` retries now.",
             )
             return await self.get(dialogue_id)
+        self._failures.pop(dialogue.id, None)
         closed = await self.get(dialogue_id)
         self.gateway.dispatch("dialogue_closed", closed)
         return closed
@@ -512,14 +534,7 @@ class DialogueService:
             log.warning("Dialogue %s: channel %s is gone; nothing to lock", dialogue.id, dialogue.channel_id)
             await dialogues_db.mark_locked(self.db, dialogue.id, self.clock())
             return
-        if dialogue.locked_at is None:
-            await self._step("lock the channel", self.gateway.lock_channel(channel, self.settings.facilitator_role))
-            await dialogues_db.mark_locked(self.db, dialogue.id, self.clock())
-        for thread_id in await dialogues_db.thread_ids(self.db, dialogue.id, unlocked_only=True):
-            exists = await self._step(f"lock thread {thread_id}", self.gateway.lock_thread(thread_id))
-            if not exists:
-                log.info("Dialogue %s: thread %s no longer exists", dialogue.id, thread_id)
-            await dialogues_db.mark_thread_locked(self.db, thread_id, self.clock())
+        await self._lock_steps(dialogue, channel)
         posted = await dialogues_db.bot_messages(self.db, dialogue.id, "wrapup")
         stats = await posts_db.stats(self.db, dialogue.id)
         for part, text in enumerate(render.wrapup(dialogue, stats)):
@@ -529,6 +544,42 @@ class DialogueService:
             await dialogues_db.add_bot_message(
                 self.db, dialogue.id, "wrapup", part, channel.id, message.id, self.clock()
             )
+
+    async def _lock_steps(self, dialogue: Dialogue, channel: discord.TextChannel) -> None:
+        """Deny posting in the channel, then lock and archive each recorded thread; each step recorded."""
+        if dialogue.locked_at is None:
+            await self._step("lock the channel", self.gateway.lock_channel(channel, self.settings.facilitator_role))
+            await dialogues_db.mark_locked(self.db, dialogue.id, self.clock())
+        for thread_id in await dialogues_db.thread_ids(self.db, dialogue.id, unlocked_only=True):
+            exists = await self._step(f"lock thread {thread_id}", self.gateway.lock_thread(thread_id))
+            if not exists:
+                log.info("Dialogue %s: thread %s no longer exists", dialogue.id, thread_id)
+            await dialogues_db.mark_thread_locked(self.db, thread_id, self.clock())
+
+    async def _lock_leftovers(self, dialogue: Dialogue) -> None:
+        """Lock what a failed opening left behind, so a cancelled or missed dialogue takes no posts."""
+        if dialogue.channel_id is None:
+            return
+        try:
+            channel = await self._step("find the dialogue channel", self.gateway.text_channel(dialogue.channel_id))
+            if channel is not None:
+                await self._lock_steps(await self.get(dialogue.id), channel)
+        except StepFailed as failure:
+            log.warning("Dialogue %s: could not lock what its opening left: %s", dialogue.id, failure.reason)
+            await self.notify(
+                dialogue, f"“{dialogue.title}” (#{dialogue.id}) has a channel the bot could not lock: {failure.reason}."
+            )
+
+    def _retry_delay(self, dialogue_id: int) -> timedelta:
+        """Back off: 5 minutes, then 10, 20… up to an hour between tries of a failing step."""
+        attempts = self._failures.get(dialogue_id, 0)
+        self._failures[dialogue_id] = attempts + 1
+        return min(CLOSE_RETRY * 2**attempts, MAX_RETRY)
+
+    async def _notify_once(self, dialogue: Dialogue, text: str) -> None:
+        """Tell facilitators about the first failure of a run of retries, not every one."""
+        if self._failures.get(dialogue.id, 0) <= 1:
+            await self.notify(dialogue, text)
 
     # ----- telling facilitators ------------------------------------------------------------------
 

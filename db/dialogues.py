@@ -19,6 +19,7 @@ __all__ = (
     "get",
     "in_guild",
     "in_states",
+    "is_ready",
     "mark_intro_pinned",
     "mark_locked",
     "mark_ready",
@@ -188,6 +189,12 @@ async def mark_ready(db: Database, dialogue_id: int, now: datetime) -> bool:
         "UPDATE dialogues SET ready_at = ? WHERE id = ? AND ready_at IS NULL", (to_epoch(now), dialogue_id)
     )
     return changed == 1
+
+
+async def is_ready(db: Database, dialogue_id: int) -> bool:
+    """Return whether every opening step was once completed (the dialogue went live)."""
+    row = await db.fetchone("SELECT ready_at FROM dialogues WHERE id = ?", (dialogue_id,))
+    return bool(row and row["ready_at"] is not None)
 
 
 async def mark_locked(db: Database, dialogue_id: int, now: datetime) -> None:

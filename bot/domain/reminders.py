@@ -202,6 +202,8 @@ def stale_reason(
     elif kind is Kind.CHECKIN:
         if state is not State.OPEN:
             return f"the dialogue is {state.value}"
+        if now >= closes_at:
+            return "the dialogue's window has ended"
         if late > LATE_LIMIT:
             return "missed by more than 6 hours"
     elif kind is Kind.CLOSES_SOON:
@@ -212,6 +214,8 @@ def stale_reason(
     elif kind is Kind.OPENED:
         if state is not State.OPEN:
             return f"the dialogue is {state.value}"
+        if now >= closes_at:
+            return "the dialogue's window has ended"
     elif kind is Kind.WELCOME:
         if state not in (State.SCHEDULED, State.OPEN, State.FAILED):
             return f"the dialogue is {state.value}"

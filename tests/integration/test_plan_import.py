@@ -251,3 +251,19 @@ async def test_a_dialogue_made_with_the_form_exports_and_imports_as_the_same(wor
     fields = ("title", "framing", "timezone", "opens_at", "closes_at")
     assert [getattr(again, f) for f in fields] == [getattr(made, f) for f in fields]
     assert again.opens_at.second == made.opens_at.second != 0
+
+
+async def test_a_failed_staged_release_keeps_the_dialogue_open_and_is_retried(world: World) -> None:
+    await import_plan(world, PLAN)
+    (dialogue,) = await world.bot.dialogues.in_guild(world.guild.id)
+    await world.env.advance_time((OPENS - world.env.now()).total_seconds() + HOUR)
+    world.env.inject_error("POST", "/channels/*/threads", status=500, code=0, message="Server trouble", times=1)
+    await world.env.advance_time(DAY - HOUR)  # the release is due and Discord refuses it once
+
+    dialogue = await world.bot.dialogues.get(dialogue.id)
+    assert dialogue.state is State.OPEN
+    assert dialogue.channel_id is not None
+    assert "Who is missing from this conversation?" not in thread_names(world, dialogue.channel_id)
+    await world.env.advance_time(10 * 60)  # the retry
+    assert thread_names(world, dialogue.channel_id)[-1] == "Who is missing from this conversation?"
+    assert (await world.bot.dialogues.get(dialogue.id)).state is State.OPEN

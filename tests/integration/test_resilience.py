@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import discord
+import pytest
+import simcord
 
 import db.dialogues as dialogues_db
 from bot import create_bot
@@ -245,3 +247,42 @@ async def test_a_crash_between_creating_and_recording_adopts_what_exists(world: 
     assert len(dialogue_channels(world)) == 1
     seeds = [t.name for t in room.threads if t.name != "Leaders"]
     assert seeds == ["What does engagement add at home?", "What outcomes are realistic?"]
+
+
+async def test_posts_made_while_away_count_when_the_close_passed_during_the_downtime(world: World) -> None:
+    dialogue = await create_dialogue(world, opens="now", duration="1d")
+    await world.env.advance_time(1)
+    seed = channel(world, await reload(world, dialogue.id)).threads[0]
+    await world.alice.send(seed, "Seen live.")
+    await world.bot.ws.close()
+    await world.bob.send(seed, "Written while the bot was away.")
+    await world.bot.close()
+    await world.env.advance_time(DAY + HOUR)
+    await world.env.restart_bot(_fresh(world))
+    await world.env.advance_time(1)
+    closed = await reload(world, dialogue.id)
+    assert closed.state is State.CLOSED
+    assert "**2 posts from 2 participants.**" in wrapups(world, closed)[0].content
+
+
+async def test_cancelling_a_failed_opening_locks_what_it_left(world: World) -> None:
+    dialogue = await create_dialogue(world, opens="in 1h")
+    world.env.inject_error("POST", "/channels/*/threads", status=500, code=0, message="Server trouble", times=1)
+    await world.env.advance_time(HOUR)
+    room = channel(world, await reload(world, dialogue.id))
+    assert "cancelled" in await run(world, "dialogue cancel", dialogue=str(dialogue.id))
+    with pytest.raises(simcord.BackendError):
+        await world.alice.send(room, "Is anyone here?")
+
+
+async def test_a_close_that_keeps_failing_backs_off_and_tells_facilitators_once(world: World) -> None:
+    dialogue = await create_dialogue(world, opens="now", duration="1d")
+    await world.env.advance_time(1)
+    world.env.inject_error("PATCH", "/channels/*", status=500, code=0, message="Server trouble", times=4)
+    await world.env.advance_time(DAY)
+    notices = lambda: [m for m in world.fac.user.dm_channel.history() if "was interrupted" in m.content]  # noqa: E731
+    assert len(notices()) == 1
+    await world.env.advance_time(5 * 60 + 10 * 60 + 20 * 60 + 40 * 60)  # retries at +5, +10, +20, +40 minutes
+    closed = await reload(world, dialogue.id)
+    assert len(wrapups(world, closed)) == 1
+    assert len(notices()) == 1
