@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import discord
 
@@ -186,6 +187,14 @@ class LeaderService:
             hour=zone.hour,
             now=now,
         )
+        # One check-in per local day: a new hour or zone must not add a second one to a day already served.
+        local = ZoneInfo(zone.timezone)
+        served = {
+            r.due_at.astimezone(local).date()
+            for r in await leaders_db.reminders_for(self.db, dialogue.id, leader.user_id)
+            if r.kind is Kind.CHECKIN and r.state is ReminderState.SENT
+        }
+        wanted = [w for w in wanted if w.kind is not Kind.CHECKIN or w.due_at.astimezone(local).date() not in served]
         for dropped in await leaders_db.replan(self.db, dialogue.id, leader.user_id, wanted, now):
             self.scheduler.remove(job_id(dialogue.id, dropped))
         for reminder in await leaders_db.reminders_for(self.db, dialogue.id, leader.user_id):

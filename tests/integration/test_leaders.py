@@ -546,3 +546,18 @@ async def test_an_extension_whose_event_was_lost_in_a_crash_is_picked_up_at_star
     closing = [m.created_at for m in dms(alice) if "closes tomorrow" in m.content]
     assert closing == [utc(2026, 1, 3, 1)]
     assert checkins(alice) == [utc(2026, 1, 1, 9), utc(2026, 1, 2, 9), utc(2026, 1, 3, 9)]
+
+
+async def test_a_later_check_in_hour_does_not_add_a_second_check_in_the_same_day(world: World) -> None:
+    dialogue = await create(world, opens="2026-01-02 06:00", duration="3d", timezone="Europe/Zurich")
+    await add_leader(world, dialogue, world.alice)
+    await advance_to(world, utc(2026, 1, 2, 8, 30))  # 09:30 in Zurich: today's 09:00 check-in has arrived
+    checkins = lambda: [m for m in dms(world.alice) if m.content.startswith("Your dialogue check-in")]  # noqa: E731
+    assert len(checkins()) == 1
+
+    result = await world.alice.slash(world.general, "my-timezone", zone="Europe/Zurich", checkin_hour=10)
+    assert ephemeral(result)
+    await advance_to(world, utc(2026, 1, 3, 8, 59))  # past 10:00 today, before 10:00 tomorrow
+    assert len(checkins()) == 1
+    await advance_to(world, utc(2026, 1, 3, 9, 0))  # 10:00 in Zurich the next day
+    assert len(checkins()) == 2
