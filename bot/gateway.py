@@ -94,6 +94,16 @@ class Gateway:
             lambda t: t.name == name and t.owner_id == me and t.id not in exclude, channel.threads
         )
 
+    async def find_recent_own_message(
+        self, channel: discord.TextChannel, content: str, *, exclude: set[int], limit: int = 25
+    ) -> discord.Message | None:
+        """Return one of the bot's recent messages in ``channel`` with exactly this text, other than ``exclude``."""
+        me = channel.guild.me.id
+        async for message in channel.history(limit=limit):
+            if message.author.id == me and message.content == content and message.id not in exclude:
+                return message
+        return None
+
     async def create_channel(
         self, guild: discord.Guild, category: discord.CategoryChannel, name: str, topic: str
     ) -> discord.TextChannel:

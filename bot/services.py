@@ -283,7 +283,7 @@ class DialogueService:
         for part, text in enumerate(render.intro(dialogue, questions)):
             if part in posted:
                 continue
-            message = await self._step("post the intro", self.gateway.post(channel, text))
+            message = await self._post_once(channel, text, "post the intro", set(posted.values()))
             await dialogues_db.add_bot_message(
                 self.db, dialogue.id, "intro", part, channel.id, message.id, self.clock()
             )
@@ -313,6 +313,13 @@ class DialogueService:
         await self.schedule_release(dialogue)
         for describe, step in self.extra_open_steps:
             await self._step(describe, step(dialogue, channel))
+
+    async def _post_once(
+        self, channel: discord.TextChannel, text: str, what: str, recorded: set[int]
+    ) -> discord.Message:
+        """Post ``text``, unless a crash left it posted but unrecorded: then adopt that message."""
+        existing = await self._step(what, self.gateway.find_recent_own_message(channel, text, exclude=recorded))
+        return existing or await self._step(what, self.gateway.post(channel, text))
 
     async def _step(self, what: str, action):  # type: ignore[no-untyped-def]
         """Await one Discord request; turn a refusal into a reason facilitators can act on."""
@@ -380,7 +387,9 @@ class DialogueService:
         elif thread_id is None and message is not None:
             title = thread_name(post.content) if post.content.strip() else f"Post by {post.author_name}"
             try:
-                thread = await self.gateway.thread_from_message(message, title)
+                # A thread made from this post before a crash cut the record short is adopted, not remade.
+                thread = message.thread or await self.gateway.thread_from_message(message, title)
+                title = thread.name
             except discord.HTTPException as error:
                 log.warning("Dialogue %s: could not start a thread from a post: %s", dialogue.id, error)
             else:
@@ -540,7 +549,7 @@ class DialogueService:
         for part, text in enumerate(render.wrapup(dialogue, stats)):
             if part in posted:
                 continue
-            message = await self._step("post the wrap-up", self.gateway.post(channel, text))
+            message = await self._post_once(channel, text, "post the wrap-up", set(posted.values()))
             await dialogues_db.add_bot_message(
                 self.db, dialogue.id, "wrapup", part, channel.id, message.id, self.clock()
             )

@@ -286,3 +286,29 @@ async def test_a_close_that_keeps_failing_backs_off_and_tells_facilitators_once(
     closed = await reload(world, dialogue.id)
     assert len(wrapups(world, closed)) == 1
     assert len(notices()) == 1
+
+
+async def test_an_intro_or_wrapup_posted_but_not_recorded_is_adopted(world: World) -> None:
+    dialogue = await create_dialogue(world, opens="now", duration="1d")
+    await world.env.advance_time(1)
+    room = channel(world, await reload(world, dialogue.id))
+    before = len(bot_messages(room, world))
+    # As if the bot crashed after posting the intro and before recording it.
+    await world.bot.database.execute(
+        "DELETE FROM bot_messages WHERE dialogue_id = ? AND kind = 'intro'", (dialogue.id,)
+    )
+    await world.restart()
+    await world.env.advance_time(1)
+    assert len(bot_messages(room, world)) == before
+    assert len(await dialogues_db.bot_messages(world.bot.database, dialogue.id, "intro")) == 1
+
+    await world.env.advance_time(DAY)
+    closed = await reload(world, dialogue.id)
+    assert len(wrapups(world, closed)) == 1
+    await world.bot.database.execute(
+        "DELETE FROM bot_messages WHERE dialogue_id = ? AND kind = 'wrapup'", (dialogue.id,)
+    )
+    await world.restart()
+    await world.env.advance_time(1)
+    assert len(wrapups(world, closed)) == 1
+    assert len(await dialogues_db.bot_messages(world.bot.database, dialogue.id, "wrapup")) == 1
