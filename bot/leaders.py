@@ -74,6 +74,9 @@ class Delivery:
     via: str
 
 
+_HELD_UNTIL_POSTED = frozenset({Kind.WELCOME, Kind.BROADCAST})
+
+
 def job_id(dialogue_id: int, reminder_id: int) -> str:
     return f"leaders:{dialogue_id}:{reminder_id}"
 
@@ -367,10 +370,16 @@ class LeaderService:
     async def _post_held(self, dialogue: Dialogue, thread_id: int) -> None:
         for reminder in await leaders_db.held(self.db, dialogue.id):
             now = self.clock()
-            reason = stale_reason(
-                reminder.kind, reminder.due_at, dialogue.state, dialogue.opens_at, dialogue.closes_at, now
+            # A welcome or a facilitator's message was promised to wait for this thread, however long;
+            # time-bound ones (e.g. an "opens tomorrow" held until the opening itself) may have gone stale.
+            reason = (
+                None
+                if reminder.kind in _HELD_UNTIL_POSTED
+                else stale_reason(
+                    reminder.kind, reminder.due_at, dialogue.state, dialogue.opens_at, dialogue.closes_at, now
+                )
             )
-            if reason is not None:  # e.g. an "opens tomorrow" held until the opening itself
+            if reason is not None:
                 await leaders_db.skip(self.db, dialogue.id, reminder.user_id, now, reason, reminder_id=reminder.id)
                 continue
             if not await leaders_db.claim(self.db, reminder.id, self.clock(), source=ReminderState.HELD):

@@ -376,8 +376,9 @@ async def post_count(
 async def unanswered(db: Database, dialogue_id: int, channel_id: int, older_than: datetime) -> list[UnansweredPost]:
     """Return live posts made before ``older_than`` that nobody else has answered, oldest first.
 
-    A post is answered when another person replied to it (Discord's reply), or, if it started a thread
-    of its own, when another person posted in that thread. Posts in the Leaders thread are not counted.
+    A post is answered when another person replied to it (Discord's reply) or posted after it in the same
+    thread: in a thread the next voice is the answer, whether or not it used the reply button. So what is
+    listed is where a conversation stopped on someone's words. Posts in the Leaders thread are not counted.
     """
     rows = await db.fetchall(
         "SELECT p.message_id, p.thread_id, p.author_name, p.created_at, t.title FROM posts p "
@@ -385,8 +386,8 @@ async def unanswered(db: Database, dialogue_id: int, channel_id: int, older_than
         f"WHERE p.dialogue_id = ? AND p.deleted_at IS NULL AND p.created_at <= ? AND {_NOT_BACKSTAGE} "
         "AND NOT EXISTS (SELECT 1 FROM posts r WHERE r.reply_to_id = p.message_id AND r.deleted_at IS NULL "
         "AND r.author_id <> p.author_id) "
-        "AND NOT (COALESCE(t.starter_message_id, 0) = p.message_id AND EXISTS (SELECT 1 FROM posts o "
-        "WHERE o.thread_id = p.thread_id AND o.message_id <> p.message_id AND o.deleted_at IS NULL "
+        "AND NOT (p.thread_id IS NOT NULL AND EXISTS (SELECT 1 FROM posts o "
+        "WHERE o.thread_id = p.thread_id AND o.message_id > p.message_id AND o.deleted_at IS NULL "
         "AND o.author_id <> p.author_id)) "
         "ORDER BY p.created_at, p.message_id",
         (dialogue_id, to_epoch(older_than)),

@@ -124,10 +124,10 @@ async def test_unanswered_posts_and_counts(database: Database) -> None:
     await dialogues_db.add_thread(database, dialogue.id, backstage, "leaders", "Leaders", None, OPENS)
     t = OPENS + timedelta(hours=1)
     await record(database, dialogue, 8001, ALICE, thread=seed, at=t)  # answered by bob's reply
-    await record(database, dialogue, 8002, BOB, thread=seed, at=t, reply_to=8001)  # nobody replied to it
+    await record(database, dialogue, 8002, BOB, thread=seed, at=t, reply_to=8001)  # chen posted after it
     await record(database, dialogue, 8003, CHEN, thread=topic, at=t)  # thread starter, bob posted in it
     await record(database, dialogue, 8004, BOB, thread=topic, at=t + timedelta(minutes=1))
-    await record(database, dialogue, 8005, CHEN, thread=seed, at=t)  # only replied to by herself
+    await record(database, dialogue, 8005, CHEN, thread=seed, at=t)  # replied to by herself; alice later
     await record(database, dialogue, 8009, CHEN, thread=seed, at=t, reply_to=8005)
     await record(database, dialogue, 8006, ALICE, thread=quiet_topic, at=t)  # starter, only her own follow-up
     await record(database, dialogue, 8007, ALICE, thread=quiet_topic, at=t)
@@ -137,7 +137,9 @@ async def test_unanswered_posts_and_counts(database: Database) -> None:
     await posts_db.clear(database, [8011], t)  # a deleted reply answers nothing
 
     found = await leaders_db.unanswered(database, dialogue.id, CHANNEL, t + timedelta(hours=12))
-    assert [p.message_id for p in found] == [8002, 8005, 8006, 8007, 8009, 8004]
+    # Answered: 8001 (bob replied), 8002, 8005, 8009 (someone else posted after them in the seed thread),
+    # 8003 (bob posted in her thread). Waiting: alice's quiet topic, and bob's last word in chen's topic.
+    assert [p.message_id for p in found] == [8006, 8007, 8004]
     assert {p.message_id: p.where for p in found}[8006] == "Quiet"
     assert await leaders_db.post_count(database, dialogue.id) == 9
     assert await leaders_db.post_count(database, dialogue.id, author_id=BOB) == 2

@@ -561,3 +561,18 @@ async def test_a_later_check_in_hour_does_not_add_a_second_check_in_the_same_day
     assert len(checkins()) == 1
     await advance_to(world, utc(2026, 1, 3, 9, 0))  # 10:00 in Zurich the next day
     assert len(checkins()) == 2
+
+
+async def test_a_facilitators_message_held_for_days_is_posted_when_the_leaders_thread_opens(world: World) -> None:
+    dialogue = await create(world, opens="in 2d", duration="2d")
+    close_dms(world, world.bob)
+    await add_leader(world, dialogue, world.bob)
+    result = await world.fac.slash(
+        world.general, "dialogue remind-leaders", dialogue=str(dialogue.id), message="Read the framing first"
+    )
+    assert "held" in text_of(result)
+    await world.env.advance_time(2 * DAY + HOUR)
+    room = dialogue_channel(world, await reload(world, dialogue.id))
+    posts = [m.content for m in thread_named(room, "Leaders").history() if m.content.startswith(f"<@{world.bob.id}>")]
+    assert any("Read the framing first" in post for post in posts)
+    assert not any("opens tomorrow" in post for post in posts)
