@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot import render
 from bot.app import DialogueBot, send_apology
-from bot.domain.errors import DialogueError
+from bot.domain.errors import DialogueError, InvalidInput
 from bot.domain.models import Dialogue
 from bot.domain.parsing import slugify
 from bot.domain.plan import Plan, PlanLeader, decode_plan, parse_plan, render_plan
@@ -71,7 +71,11 @@ class Plans(commands.Cog):
             return
         guild = interaction.guild
         assert guild is not None
-        found, missing = await resolve_leaders(guild, plan.leaders)
+        try:
+            found, missing = await resolve_leaders(guild, plan.leaders)
+        except DialogueError as error:
+            await reply(interaction, f"Nothing was created. {error}")
+            return
         if missing:
             view = ConfirmPlanView(self, interaction.user.id, text, attachment.filename)
             names = ", ".join(leader.label for leader in missing)
@@ -145,15 +149,28 @@ def confirmation(dialogue: Dialogue, plan: Plan, leaders: list[ResolvedLeader]) 
 async def resolve_leaders(
     guild: discord.Guild, leaders: tuple[PlanLeader, ...]
 ) -> tuple[list[ResolvedLeader], list[PlanLeader]]:
-    """Find each plan leader among the guild's members, by user id or username."""
+    """Find each plan leader among the guild's members, by user id or username.
+
+    Raises ``InvalidInput`` when a leader is a bot, or when two entries name the same member (say, once by id
+    and once by username), since their commitments would silently overwrite each other.
+    """
     found: list[ResolvedLeader] = []
     missing: list[PlanLeader] = []
-    for leader in leaders:
+    seen: dict[int, int] = {}
+    for number, leader in enumerate(leaders, start=1):
         member = await _find_member(guild, leader.user)
-        if member is None or member.bot:
+        if member is None:
             missing.append(leader)
-        else:
-            found.append(ResolvedLeader(leader, member.id, member.display_name))
+            continue
+        if member.bot:
+            raise InvalidInput(f"leaders[{number}].user", f"{leader.label} is a bot; bots cannot lead a dialogue.")
+        if member.id in seen:
+            raise InvalidInput(
+                f"leaders[{number}].user",
+                f"{leader.label} is the same member as leaders[{seen[member.id]}]; list each leader once.",
+            )
+        seen[member.id] = number
+        found.append(ResolvedLeader(leader, member.id, member.display_name))
     return found, missing
 
 

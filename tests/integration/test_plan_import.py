@@ -267,3 +267,19 @@ async def test_a_failed_staged_release_keeps_the_dialogue_open_and_is_retried(wo
     await world.env.advance_time(10 * 60)  # the retry
     assert thread_names(world, dialogue.channel_id)[-1] == "Who is missing from this conversation?"
     assert (await world.bot.dialogues.get(dialogue.id)).state is State.OPEN
+
+
+async def test_the_same_member_twice_or_a_bot_as_leader_is_refused(world: World) -> None:
+    twice = PLAN + f'\n[[leaders]]\nuser = "alice"\ncommitment = 5\n\n[[leaders]]\nuser = {world.alice.id}\n'
+    result = await import_plan(world, twice)
+    text = answer_of(result).content
+    assert answer_of(result).ephemeral
+    assert text.startswith("Nothing was created.")
+    assert "**leaders[2].user**" in text and "same member as leaders[1]" in text
+    assert await world.bot.dialogues.in_guild(world.guild.id) == []
+
+    helper = world.guild.add_member(world.env.create_user("helperbot", bot=True))
+    with_bot = PLAN + f'\n[[leaders]]\nuser = "{helper.name}"\n'
+    text = answer_of(await import_plan(world, with_bot)).content
+    assert "is a bot; bots cannot lead a dialogue" in text
+    assert await world.bot.dialogues.in_guild(world.guild.id) == []
