@@ -142,6 +142,10 @@ class LeaderService:
     async def leader(self, dialogue_id: int, user_id: int) -> Leader | None:
         return await leaders_db.get_leader(self.db, dialogue_id, user_id)
 
+    async def chose_own_zone(self, guild_id: int, user_id: int) -> bool:
+        """Return whether the member set their zone themselves (a plan's choice does not count)."""
+        return await leaders_db.member_source(self.db, guild_id, user_id) == "self"
+
     async def zone_for(self, dialogue: Dialogue, user_id: int) -> Zone:
         """Return the leader's own zone and hour, or the dialogue's zone at the default hour."""
         own = await leaders_db.get_member(self.db, dialogue.guild_id, user_id)
@@ -152,13 +156,15 @@ class LeaderService:
         hour = self.settings.default_checkin_hour if planned.checkin_hour is None else planned.checkin_hour
         return Zone(dialogue.timezone, hour, False)
 
-    async def set_timezone(self, guild_id: int, user_id: int, zone: str, hour: int) -> datetime | None:
+    async def set_timezone(
+        self, guild_id: int, user_id: int, zone: str, hour: int, *, source: str = "self"
+    ) -> datetime | None:
         """Store a member's zone and check-in hour, move their future check-ins; return the next one."""
         timezone = parse_timezone(zone)
         if not 0 <= hour <= 23:
             raise InvalidInput("checkin_hour", "use a whole hour from 0 to 23.", "9")
         now = self.clock()
-        await leaders_db.set_member(self.db, guild_id, user_id, timezone, hour, now)
+        await leaders_db.set_member(self.db, guild_id, user_id, timezone, hour, now, source)
         log.info("Member %s in guild %s set a check-in time zone", user_id, guild_id)
         upcoming: list[datetime] = []
         states = [state.value for state in _LIVE_STATES]

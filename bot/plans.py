@@ -85,13 +85,15 @@ class PlanService:
         entry = leader.entry
         if entry.timezone is not None or entry.checkin_hour is not None:
             current = await service.zone_for(dialogue, leader.user_id)
-            if current.own:
+            if await service.chose_own_zone(dialogue.guild_id, leader.user_id):
                 # What the member set with /my-timezone is theirs: the plan does not overwrite it.
                 log.info("Dialogue %s: leader %s keeps their own time zone", dialogue.id, leader.user_id)
             else:
                 # current.hour is the plan's default hour ([reminders]) or the configured one.
                 hour = current.hour if entry.checkin_hour is None else entry.checkin_hour
-                await service.set_timezone(dialogue.guild_id, leader.user_id, entry.timezone or plan.timezone, hour)
+                await service.set_timezone(
+                    dialogue.guild_id, leader.user_id, entry.timezone or plan.timezone, hour, source="plan"
+                )
         await service.add(dialogue, leader.user_id, entry.commitment)
 
     async def _leaders_of(self, dialogue: Dialogue, checkin_hour: int | None) -> list[PlanLeader]:

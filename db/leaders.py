@@ -144,14 +144,23 @@ async def set_reachable(db: Database, dialogue_id: int, user_id: int, reachable:
 # ----- members' own time zones ---------------------------------------------------------------------
 
 
-async def set_member(db: Database, guild_id: int, user_id: int, timezone: str, hour: int, now: datetime) -> None:
-    """Store a member's time zone and check-in hour for one server."""
+async def set_member(
+    db: Database, guild_id: int, user_id: int, timezone: str, hour: int, now: datetime, source: str = "self"
+) -> None:
+    """Store a member's time zone and check-in hour for one server (``source``: 'self' or 'plan')."""
     await db.execute(
-        "INSERT INTO members (guild_id, user_id, timezone, checkin_hour, updated_at) VALUES (?, ?, ?, ?, ?) "
+        "INSERT INTO members (guild_id, user_id, timezone, checkin_hour, updated_at, source) "
+        "VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (guild_id, user_id) DO UPDATE SET timezone = excluded.timezone, "
-        "checkin_hour = excluded.checkin_hour, updated_at = excluded.updated_at",
-        (guild_id, user_id, timezone, hour, to_epoch(now)),
+        "checkin_hour = excluded.checkin_hour, updated_at = excluded.updated_at, source = excluded.source",
+        (guild_id, user_id, timezone, hour, to_epoch(now), source),
     )
+
+
+async def member_source(db: Database, guild_id: int, user_id: int) -> str | None:
+    """Return who chose a member's stored zone: 'self' (the member) or 'plan'; None if nothing is stored."""
+    row = await db.fetchone("SELECT source FROM members WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+    return row["source"] if row else None
 
 
 async def get_member(db: Database, guild_id: int, user_id: int) -> tuple[str, int] | None:

@@ -121,15 +121,14 @@ async def test_in_memory_database_migrates(tmp_path: Path) -> None:
 async def test_a_file_that_is_not_a_database_is_refused_without_leaking_the_connection(tmp_path: Path) -> None:
     path = tmp_path / "not-a-database.sqlite3"
     path.write_bytes(b"this is not an SQLite file, just some text that is long enough to have a header" * 4)
-    threads_before = threading.active_count()
+    threads_before = set(threading.enumerate())
     with pytest.raises(sqlite3.DatabaseError, match="file is not a database"):
         await Database.connect(path)
     # aiosqlite runs each connection on its own thread: a leaked one would keep the process alive.
-    for _ in range(100):
-        if threading.active_count() == threads_before:
-            break
-        await asyncio.sleep(0.01)
-    assert threading.active_count() == threads_before
+    started = [thread for thread in threading.enumerate() if thread not in threads_before]
+    for thread in started:
+        thread.join(timeout=5)
+    assert not [thread for thread in started if thread.is_alive()]
 
 
 # ----- dialogues and questions -----------------------------------------------------------------------

@@ -283,3 +283,22 @@ async def test_the_same_member_twice_or_a_bot_as_leader_is_refused(world: World)
     text = answer_of(await import_plan(world, with_bot)).content
     assert "is a bot; bots cannot lead a dialogue" in text
     assert await world.bot.dialogues.in_guild(world.guild.id) == []
+
+
+async def test_a_later_plan_updates_a_zone_an_earlier_plan_set_but_not_one_the_member_chose(world: World) -> None:
+    from db import leaders as leaders_db
+
+    def plan(title: str, zone: str) -> str:
+        text = PLAN.replace('title = "Staged questions"', f'title = "{title}"')
+        return (
+            text
+            + f'\n[[leaders]]\nuser = "bob"\ntimezone = "{zone}"\n\n[[leaders]]\nuser = "alice"\ntimezone = "{zone}"\n'
+        )
+
+    await world.alice.slash(world.general, "my-timezone", zone="Asia/Kathmandu")
+    assert answer_of(await import_plan(world, plan("First", "Africa/Nairobi"))).content.startswith("Scheduled")
+    assert answer_of(await import_plan(world, plan("Second", "Europe/Warsaw"))).content.startswith("Scheduled")
+    bob = await leaders_db.get_member(world.bot.database, world.guild.id, world.bob.id)
+    alice = await leaders_db.get_member(world.bot.database, world.guild.id, world.alice.id)
+    assert bob is not None and bob[0] == "Europe/Warsaw"
+    assert alice is not None and alice[0] == "Asia/Kathmandu"
