@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from .clock import default_clock
@@ -39,7 +40,7 @@ def _read(path: str, *, allow_past: bool) -> Plan | None:
 def describe(plan: Plan) -> list[str]:
     """A short summary of a valid plan, in the dialogue's local time and in UTC."""
 
-    def when(moment) -> str:  # type: ignore[no-untyped-def]
+    def when(moment: datetime) -> str:
         return f"{plan.local(moment):%a %Y-%m-%d %H:%M} {plan.timezone} ({moment:%Y-%m-%d %H:%M} UTC)"
 
     lines = [f"“{plan.title}”", f"  opens   {when(plan.opens_at)}", f"  closes  {when(plan.closes_at)}"]

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import discord
 
@@ -27,6 +28,7 @@ __all__ = ("DialogueService", "IncomingPost", "StepFailed", "incoming_post")
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 OpenStep = Callable[[Dialogue, discord.TextChannel], Awaitable[None]]
 
 # A close that Discord refused is tried again after this long.
@@ -321,7 +323,7 @@ class DialogueService:
         existing = await self._step(what, self.gateway.find_recent_own_message(channel, text, exclude=recorded))
         return existing or await self._step(what, self.gateway.post(channel, text))
 
-    async def _step(self, what: str, action):  # type: ignore[no-untyped-def]
+    async def _step(self, what: str, action: Awaitable[T]) -> T:
         """Await one Discord request; turn a refusal into a reason facilitators can act on."""
         try:
             return await action

@@ -14,6 +14,7 @@ from bot.app import DialogueBot
 from bot.domain.errors import DialogueError
 from bot.domain.models import State
 from bot.domain.parsing import parse_duration, parse_timezone
+from bot.services import DialogueService
 
 from .common import answer, dialogue_autocomplete, reply
 from .views import CreateDialogueModal
@@ -43,7 +44,7 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
         super().__init__()
 
     @property
-    def service(self):  # type: ignore[no-untyped-def]
+    def service(self) -> DialogueService:
         return self.bot.dialogues
 
     @app_commands.command(name="create", description="Schedule a new dialogue (opens a form, or imports a plan file)")
