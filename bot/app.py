@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import discord
 from discord import app_commands
@@ -13,8 +13,9 @@ from db import Database
 
 from .clock import Clock, default_clock
 from .config import Settings
-from .domain.models import Dialogue
 from .gateway import Gateway
+from .leaders import LeaderService
+from .plans import PlanService
 from .scheduler import Scheduler
 from .services import DialogueService
 
@@ -22,7 +23,7 @@ __all__ = ("DialogueBot", "create_bot", "is_facilitator")
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.dialogues", "cogs.plans", "cogs.participation", "cogs.leaders")
+EXTENSIONS: tuple[str, ...] = ("cogs.dialogues", "cogs.participation", "cogs.leaders")
 FACILITATOR_GROUPS = frozenset({"dialogue"})
 
 
@@ -91,9 +92,7 @@ class DialogueBot(commands.Bot):
         self.scheduler = Scheduler(clock)
         self.gateway = Gateway(self)
         self._database: Database | None = None
-        self._service: DialogueService | None = None
-        # Other features add a section to /dialogue status: async (dialogue) -> text or "".
-        self.status_sections: list[Callable[[Dialogue], Awaitable[str]]] = []
+        self._services: _Services | None = None
 
     @property
     def database(self) -> Database:
@@ -102,15 +101,31 @@ class DialogueBot(commands.Bot):
 
     @property
     def dialogues(self) -> DialogueService:
-        assert self._service is not None, "the services start in setup_hook"
-        return self._service
+        """The dialogue lifecycle: create, open, record, close."""
+        return self._built().dialogues
+
+    @property
+    def leaders(self) -> LeaderService:
+        """The conversation leaders: roster, reminders, the Leaders thread."""
+        return self._built().leaders
+
+    @property
+    def plans(self) -> PlanService:
+        """Plan files: import and export."""
+        return self._built().plans
+
+    def _built(self) -> _Services:
+        assert self._services is not None, "the services start in setup_hook"
+        return self._services
 
     async def setup_hook(self) -> None:
+        """Open the database, build every service once, load the cogs, rebuild the schedule."""
         self._database = await Database.connect(self.settings.database)
-        self._service = DialogueService(self._database, self.gateway, self.scheduler, self.clock, self.settings)
+        self._services = _Services.build(self._database, self.gateway, self.scheduler, self.clock, self.settings)
         self.scheduler.start()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        await self.leaders.rebuild()
         await self.dialogues.schedule_all()
         await self.sync_commands()
 
@@ -140,6 +155,24 @@ class DialogueBot(commands.Bot):
         if self._database is not None:
             await self._database.close()
             self._database = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Services:
+    """Every use-case service, built together so each gets its collaborators passed in."""
+
+    dialogues: DialogueService
+    leaders: LeaderService
+    plans: PlanService
+
+    @classmethod
+    def build(
+        cls, database: Database, gateway: Gateway, scheduler: Scheduler, clock: Clock, settings: Settings
+    ) -> _Services:
+        leaders = LeaderService(database, gateway, scheduler, clock, settings)
+        dialogues = DialogueService(database, gateway, scheduler, clock, settings, leaders=leaders)
+        plans = PlanService(database, dialogues, settings.default_checkin_hour, leaders)
+        return cls(dialogues, leaders, plans)
 
 
 def create_bot(settings: Settings | None = None, clock: Clock | None = None) -> DialogueBot:

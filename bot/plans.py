@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import db.dialogues as dialogues_db
 import db.plans as plans_db
@@ -13,10 +12,8 @@ from db import Database
 
 from .domain.models import Dialogue
 from .domain.plan import Plan, PlanLeader, PlanQuestion
+from .leaders import LeaderService
 from .services import DialogueService
-
-if TYPE_CHECKING:
-    from .leaders import LeaderService
 
 __all__ = ("PlanService", "ResolvedLeader")
 
@@ -36,12 +33,11 @@ class PlanService:
     """Creates dialogues from plans and exports them; leaders go through the leaders feature."""
 
     def __init__(
-        self, database: Database, dialogues: DialogueService, default_hour: int, leaders: LeaderService | None = None
+        self, database: Database, dialogues: DialogueService, default_hour: int, leaders: LeaderService
     ) -> None:
         self.db = database
         self.dialogues = dialogues
         self.default_hour = default_hour
-        # The leaders feature's service, when it is loaded (cogs.leaders).
         self.leaders = leaders
 
     async def create(
@@ -79,9 +75,6 @@ class PlanService:
 
     async def _add_leader(self, dialogue: Dialogue, leader: ResolvedLeader, plan: Plan) -> None:
         service = self.leaders
-        if service is None:
-            log.warning("Dialogue %s: leaders are not loaded; leader %s not added", dialogue.id, leader.user_id)
-            return
         entry = leader.entry
         if entry.timezone is not None or entry.checkin_hour is not None:
             current = await service.zone_for(dialogue, leader.user_id)
@@ -98,8 +91,6 @@ class PlanService:
 
     async def _leaders_of(self, dialogue: Dialogue, checkin_hour: int | None) -> list[PlanLeader]:
         service = self.leaders
-        if service is None:
-            return []
         default_hour = self.default_hour if checkin_hour is None else checkin_hour
         found = []
         for leader in await service.roster(dialogue.id):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -22,6 +22,7 @@ from .domain.lifecycle import ALLOWED, Action, due_action, require_transition
 from .domain.models import Dialogue, DialogueDraft, PostStats, State
 from .domain.parsing import MAX_DURATION, thread_name, unique_slug
 from .gateway import Gateway, permission_label
+from .leaders import LeaderService
 from .scheduler import Scheduler
 
 __all__ = ("DialogueService", "IncomingPost", "StepFailed", "incoming_post")
@@ -29,7 +30,6 @@ __all__ = ("DialogueService", "IncomingPost", "StepFailed", "incoming_post")
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-OpenStep = Callable[[Dialogue, discord.TextChannel], Awaitable[None]]
 
 # A close that Discord refused is tried again after this long.
 CLOSE_RETRY = timedelta(minutes=5)
@@ -85,16 +85,22 @@ class DialogueService:
     """Runs dialogues. Every public method re-reads the record and acts only on what is not yet done."""
 
     def __init__(
-        self, database: Database, gateway: Gateway, scheduler: Scheduler, clock: Clock, settings: Settings
+        self,
+        database: Database,
+        gateway: Gateway,
+        scheduler: Scheduler,
+        clock: Clock,
+        settings: Settings,
+        *,
+        leaders: LeaderService,
     ) -> None:
         self.db = database
         self.gateway = gateway
         self.scheduler = scheduler
         self.clock = clock
         self.settings = settings
-        # Further opening steps added by other features, e.g. the leaders' thread. Each must be
-        # idempotent (look at its own records first); a Discord refusal fails the opening like any step.
-        self.extra_open_steps: list[tuple[str, OpenStep]] = []
+        # The private Leaders thread is the opening's last step (idempotent: it looks at its own records).
+        self.leaders = leaders
         # Consecutive failures of a retried step, per dialogue: only paces retries and notices (not state).
         self._failures: dict[int, int] = {}
 
@@ -313,8 +319,7 @@ class DialogueService:
             )
             log.info("Dialogue %s: thread %s for question %s", dialogue.id, thread.id, question.position)
         await self.schedule_release(dialogue)
-        for describe, step in self.extra_open_steps:
-            await self._step(describe, step(dialogue, channel))
+        await self._step("create the Leaders thread", self.leaders.open_step(dialogue, channel))
 
     async def _post_once(
         self, channel: discord.TextChannel, text: str, what: str, recorded: set[int]

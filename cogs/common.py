@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from zoneinfo import available_timezones
 
 import discord
 from discord import app_commands
@@ -12,7 +13,7 @@ from bot.app import DialogueBot
 from bot.domain.errors import DialogueError
 from bot.render import MESSAGE_LIMIT, truncate
 
-__all__ = ("answer", "dialogue_autocomplete", "reply")
+__all__ = ("answer", "dialogue_autocomplete", "reply", "timezone_autocomplete")
 
 log = logging.getLogger(__name__)
 
@@ -54,3 +55,14 @@ async def dialogue_autocomplete(interaction: discord.Interaction, current: str) 
         if len(choices) == 25:
             break
     return choices
+
+
+# Only real IANA names: "localtime" and "posixrules" are files in the zone database, not zones.
+_TIMEZONES = sorted(zone for zone in available_timezones() if "/" in zone or zone == "UTC")
+
+
+async def timezone_autocomplete(_: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Offer IANA zone names containing what has been typed."""
+    typed = current.strip().lower().replace(" ", "_")
+    matches = [zone for zone in _TIMEZONES if typed in zone.lower()] if typed else _TIMEZONES
+    return [app_commands.Choice(name=zone, value=zone) for zone in matches[:25]]

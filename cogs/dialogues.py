@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from zoneinfo import available_timezones
 
 import discord
 from discord import app_commands
@@ -16,23 +15,14 @@ from bot.domain.models import State
 from bot.domain.parsing import parse_duration, parse_timezone
 from bot.services import DialogueService
 
-from .common import answer, dialogue_autocomplete, reply
+from .common import answer, dialogue_autocomplete, reply, timezone_autocomplete
+from .leaders import LeadersGroup, remind_command
+from .plans import PlanFiles, plan_command
 from .views import CreateDialogueModal
 
-__all__ = ("Dialogues", "setup", "timezone_autocomplete")
+__all__ = ("Dialogues", "setup")
 
 log = logging.getLogger(__name__)
-
-# Only real IANA names: "localtime" and "posixrules" are files in the zone database, not zones.
-_TIMEZONES = sorted(zone for zone in available_timezones() if "/" in zone or zone == "UTC")
-
-
-async def timezone_autocomplete(_: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-    """Offer IANA zone names containing what has been typed."""
-    typed = current.strip().lower().replace(" ", "_")
-    matches = [zone for zone in _TIMEZONES if typed in zone.lower()] if typed else _TIMEZONES
-    return [app_commands.Choice(name=zone, value=zone) for zone in matches[:25]]
-
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_channels=True)
@@ -57,13 +47,10 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
         self, interaction: discord.Interaction, timezone: str | None = None, plan: discord.Attachment | None = None
     ) -> None:
         if plan is not None:
-            plans = self.bot.get_cog("Plans")
             if timezone:
                 await reply(interaction, "Nothing was created. A plan sets its own time zone: leave `timezone` out.")
-            elif plans is None:
-                await reply(interaction, "Nothing was created: importing plans is not available on this bot.")
             else:
-                await plans.import_plan(interaction, plan)  # type: ignore[attr-defined]
+                await PlanFiles(self.bot).import_plan(interaction, plan)
             return
         try:
             zone = parse_timezone(timezone) if timezone else self.bot.settings.default_timezone
@@ -128,8 +115,8 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
         async def run() -> str:
             found = await self.service.resolve(interaction.guild_id, dialogue)
             stats = await self.service.stats(found.id)
-            sections = [await section(found) for section in self.bot.status_sections]
-            return render.status(found, stats, [s for s in sections if s])
+            leaders = await self.bot.leaders.status_section(found)
+            return render.status(found, stats, [leaders] if leaders else [])
 
         await answer(interaction, run)
 
@@ -142,4 +129,11 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
 
 
 async def setup(bot: DialogueBot) -> None:
-    await bot.add_cog(Dialogues(bot))
+    cog = Dialogues(bot)
+    # The whole /dialogue group is assembled here, from the commands each feature module defines.
+    group = cog.app_command
+    assert group is not None
+    group.add_command(LeadersGroup(bot))
+    group.add_command(remind_command(bot))
+    group.add_command(plan_command(bot))
+    await bot.add_cog(cog)

@@ -14,12 +14,10 @@ from bot.app import DialogueBot
 from bot.domain.errors import DialogueError
 from bot.domain.models import Dialogue
 from bot.domain.reminders import MAX_COMMITMENT, MIN_COMMITMENT
-from bot.leaders import LeaderService
 
-from .common import answer, dialogue_autocomplete
-from .dialogues import timezone_autocomplete
+from .common import answer, dialogue_autocomplete, timezone_autocomplete
 
-__all__ = ("Leaders", "LeadersGroup", "setup")
+__all__ = ("Leaders", "LeadersGroup", "remind_command", "setup")
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +29,10 @@ def _describe_zone(timezone: str, hour: int, own: bool) -> str:
 class LeadersGroup(app_commands.Group):
     """/dialogue leaders: the roster of a dialogue's conversation leaders."""
 
-    def __init__(self, bot: DialogueBot, service: LeaderService) -> None:
+    def __init__(self, bot: DialogueBot) -> None:
         super().__init__(name="leaders", description="The conversation leaders of a dialogue")
         self.bot = bot
-        self.service = service
+        self.service = bot.leaders
 
     async def _dialogue(self, interaction: discord.Interaction, reference: str) -> Dialogue:
         return await self.bot.dialogues.resolve(interaction.guild_id or 0, reference)
@@ -112,22 +110,7 @@ class Leaders(commands.Cog):
 
     def __init__(self, bot: DialogueBot) -> None:
         self.bot = bot
-        self.service = LeaderService(bot.database, bot.gateway, bot.scheduler, bot.clock, bot.settings)
-
-    async def cog_load(self) -> None:
-        self.bot.dialogues.extra_open_steps.append(("create the Leaders thread", self.service.open_step))
-        self.bot.status_sections.append(self.service.status_section)
-        await self.service.rebuild()
-
-    async def cog_unload(self) -> None:
-        steps = self.bot.dialogues.extra_open_steps
-        steps[:] = [(what, step) for what, step in steps if step != self.service.open_step]
-        sections = self.bot.status_sections
-        sections[:] = [section for section in sections if section != self.service.status_section]
-        dialogues = self.bot.get_cog("Dialogues")
-        if dialogues is not None:
-            for name in ("leaders", "remind-leaders"):
-                dialogues.app_command.remove_command(name)  # type: ignore[attr-defined]
+        self.service = bot.leaders
 
     @app_commands.command(name="my-timezone", description="Set your time zone and the hour of your daily check-ins")
     @app_commands.describe(
@@ -167,7 +150,10 @@ class Leaders(commands.Cog):
         await self.service.dialogue_ended(dialogue)
 
 
-def _remind_command(bot: DialogueBot, service: LeaderService) -> app_commands.Command:
+def remind_command(bot: DialogueBot) -> app_commands.Command:
+    """``/dialogue remind-leaders``: one message to every leader now."""
+    service = bot.leaders
+
     @app_commands.command(name="remind-leaders", description="Send one message to every leader of a dialogue now")
     @app_commands.describe(dialogue="The dialogue", message="What to tell them (mentions are not pinged)")
     @app_commands.autocomplete(dialogue=dialogue_autocomplete)
@@ -192,10 +178,4 @@ def _remind_command(bot: DialogueBot, service: LeaderService) -> app_commands.Co
 
 
 async def setup(bot: DialogueBot) -> None:
-    cog = Leaders(bot)
-    await bot.add_cog(cog)
-    dialogues = bot.get_cog("Dialogues")
-    assert dialogues is not None, "cogs.leaders loads after cogs.dialogues"
-    group = dialogues.app_command  # type: ignore[attr-defined]
-    group.add_command(LeadersGroup(bot, cog.service))
-    group.add_command(_remind_command(bot, cog.service))
+    await bot.add_cog(Leaders(bot))

@@ -1,4 +1,7 @@
-"""Plan files in Discord: ``/dialogue create plan:<file>`` imports one, ``/dialogue plan`` exports one."""
+"""Plan files in Discord: ``/dialogue create plan:<file>`` imports one, ``/dialogue plan`` exports one.
+
+Not a cog: the Dialogues cog calls ``import_plan`` and adds ``plan_command`` to its group.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import logging
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot import render
 from bot.app import DialogueBot, send_apology
@@ -16,11 +18,11 @@ from bot.domain.errors import DialogueError, InvalidInput
 from bot.domain.models import Dialogue
 from bot.domain.parsing import slugify
 from bot.domain.plan import Plan, PlanLeader, decode_plan, parse_plan, render_plan
-from bot.plans import PlanService, ResolvedLeader
+from bot.plans import ResolvedLeader
 
 from .common import dialogue_autocomplete, reply
 
-__all__ = ("ConfirmPlanView", "Plans", "setup")
+__all__ = ("ConfirmPlanView", "PlanFiles", "plan_command")
 
 log = logging.getLogger(__name__)
 
@@ -28,35 +30,17 @@ log = logging.getLogger(__name__)
 CONFIRM_TIMEOUT = 14 * 60  # interaction tokens last 15 minutes
 
 
-class Plans(commands.Cog):
-    """Imports and exports plan files; adds ``/dialogue plan`` to the Dialogues group."""
+class PlanFiles:
+    """Imports and exports plan files for the /dialogue commands."""
 
     def __init__(self, bot: DialogueBot) -> None:
         self.bot = bot
-        self.service = PlanService(bot.database, bot.dialogues, bot.settings.default_checkin_hour)
-        self._command: app_commands.Command | None = None
-
-    async def cog_load(self) -> None:
-        group = _dialogue_group(self.bot)
-        self._command = _plan_command()
-        group.add_command(self._command)
-
-    async def cog_unload(self) -> None:
-        cog = self.bot.get_cog("Dialogues")
-        if self._command is not None and isinstance(cog, commands.GroupCog) and cog.app_command is not None:
-            cog.app_command.remove_command(self._command.name)
-
-    def refresh_leaders(self) -> None:
-        """Pick up the leaders service if it was loaded after this cog."""
-        leaders = self.bot.get_cog("Leaders")
-        self.service.leaders = getattr(leaders, "service", None)
 
     # ----- import --------------------------------------------------------------------------------
 
     async def import_plan(self, interaction: discord.Interaction, attachment: discord.Attachment) -> None:
         """Validate an uploaded plan; create it, or ask first if some leaders are not in the server."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        self.refresh_leaders()
         try:
             data = await attachment.read()
         except discord.HTTPException as error:
@@ -88,28 +72,26 @@ class Plans(commands.Cog):
                 message, view=view, ephemeral=True, allowed_mentions=discord.AllowedMentions.none(), wait=True
             )
             return
-        dialogue = await self.service.create(guild.id, interaction.user.id, plan, found)
+        dialogue = await self.bot.plans.create(guild.id, interaction.user.id, plan, found)
         await reply(interaction, confirmation(dialogue, plan, found))
 
     async def create_confirmed(self, interaction: discord.Interaction, text: str) -> str:
         """Create the plan after the facilitator agreed to leave the missing leaders out."""
-        self.refresh_leaders()
         plan = parse_plan(text, self.bot.clock())
         guild = interaction.guild
         assert guild is not None
         found, _ = await resolve_leaders(guild, plan.leaders)
-        dialogue = await self.service.create(guild.id, interaction.user.id, plan, found)
+        dialogue = await self.bot.plans.create(guild.id, interaction.user.id, plan, found)
         return confirmation(dialogue, plan, found)
 
     # ----- export --------------------------------------------------------------------------------
 
     async def export_plan(self, interaction: discord.Interaction, reference: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        self.refresh_leaders()
         assert interaction.guild_id is not None
         try:
             found = await self.bot.dialogues.resolve(interaction.guild_id, reference)
-            plan = await self.service.export(found.id)
+            plan = await self.bot.plans.export(found.id)
         except DialogueError as error:
             await reply(interaction, str(error))
             return
@@ -192,7 +174,7 @@ async def _find_member(guild: discord.Guild, user: int | str) -> discord.Member 
 class ConfirmPlanView(discord.ui.View):
     """Two buttons under an import that left leaders out; only the facilitator who imported may press."""
 
-    def __init__(self, cog: Plans, owner_id: int, text: str, filename: str) -> None:
+    def __init__(self, cog: PlanFiles, owner_id: int, text: str, filename: str) -> None:
         super().__init__(timeout=CONFIRM_TIMEOUT)
         self.cog = cog
         self.owner_id = owner_id
@@ -236,26 +218,13 @@ class ConfirmPlanView(discord.ui.View):
         await send_apology(interaction)
 
 
-def _dialogue_group(bot: DialogueBot) -> app_commands.Group:
-    cog = bot.get_cog("Dialogues")
-    if cog is None or not isinstance(cog, commands.GroupCog):
-        raise RuntimeError("cogs.plans needs cogs.dialogues loaded first")
-    group = cog.app_command
-    assert group is not None
-    return group
+def plan_command(bot: DialogueBot) -> app_commands.Command:
+    """``/dialogue plan``: download a dialogue as a plan file."""
 
-
-def _plan_command() -> app_commands.Command:
     @app_commands.command(name="plan", description="Download a dialogue as a plan file (TOML)")
     @app_commands.describe(dialogue="The dialogue to export")
     @app_commands.autocomplete(dialogue=dialogue_autocomplete)
     async def plan(interaction: discord.Interaction, dialogue: str) -> None:
-        cog = interaction.client.get_cog("Plans")
-        assert isinstance(cog, Plans)
-        await cog.export_plan(interaction, dialogue)
+        await PlanFiles(bot).export_plan(interaction, dialogue)
 
     return plan
-
-
-async def setup(bot: DialogueBot) -> None:
-    await bot.add_cog(Plans(bot))
