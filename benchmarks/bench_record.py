@@ -15,10 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import db.dialogues as dialogues_db
-from bot.config import Settings
+import db.posts as posts_db
 from bot.domain.models import DialogueDraft, State
-from bot.scheduler import Scheduler
-from bot.services import DialogueService, IncomingPost
+from bot.recording import IncomingPost, Recorder
 from db import Database
 
 THREADS = 12
@@ -37,7 +36,7 @@ async def main(posts: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         database = await Database.connect(Path(folder) / "bench.sqlite3")
         clock = lambda: start  # noqa: E731 - a frozen clock is all the benchmark needs
-        service = DialogueService(database, _NoDiscord(), Scheduler(clock), clock, Settings())  # type: ignore[arg-type]
+        recorder = Recorder(database, _NoDiscord(), clock)  # type: ignore[arg-type]
         draft = DialogueDraft(
             title="Benchmark",
             framing="",
@@ -55,7 +54,7 @@ async def main(posts: int) -> None:
         tracemalloc.start()
         began = time.perf_counter()
         for n in range(posts):
-            await service.record(
+            await recorder.record(
                 IncomingPost(
                     message_id=10_000 + n,
                     channel_id=2001 + n % THREADS,
@@ -73,7 +72,7 @@ async def main(posts: int) -> None:
         tracemalloc.stop()
 
         began = time.perf_counter()
-        stats = await service.stats(dialogue.id)
+        stats = await posts_db.stats(database, dialogue.id)
         counting = time.perf_counter() - began
         await database.close()
 

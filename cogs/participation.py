@@ -8,7 +8,7 @@ import discord
 from discord.ext import commands
 
 from bot.app import DialogueBot
-from bot.services import incoming_post
+from bot.recording import incoming_post
 
 __all__ = ("Participation", "setup")
 

@@ -1,0 +1,80 @@
+"""What every lifecycle step shares: a refusal turned into a reason, back-off between tries, one at a time."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import TypeVar
+
+import discord
+
+from .gateway import Gateway
+
+__all__ = ("FIRST_RETRY", "MAX_RETRY", "DialogueLocks", "Retries", "StepFailed", "attempt", "post_once")
+
+T = TypeVar("T")
+
+# A step Discord refused is tried again after this long, doubling up to MAX_RETRY.
+FIRST_RETRY = timedelta(minutes=5)
+MAX_RETRY = timedelta(hours=1)
+
+
+class StepFailed(Exception):
+    """A step could not be done; ``reason`` is written for facilitators."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def attempt(what: str, action: Awaitable[T]) -> T:
+    """Await one Discord request; turn a refusal into a reason facilitators can act on."""
+    try:
+        return await action
+    except discord.Forbidden as error:
+        raise StepFailed(f"Discord refused to {what}: missing permissions ({error.text})") from error
+    except discord.HTTPException as error:
+        raise StepFailed(f"Discord failed to {what}: HTTP {error.status} {error.text}".rstrip()) from error
+
+
+async def post_once(
+    gateway: Gateway, channel: discord.TextChannel, text: str, what: str, recorded: set[int]
+) -> discord.Message:
+    """Post ``text``, unless a crash left it posted but unrecorded: then adopt that message."""
+    existing = await attempt(what, gateway.find_recent_own_message(channel, text, exclude=recorded))
+    return existing or await attempt(what, gateway.post(channel, text))
+
+
+class Retries:
+    """Consecutive failures of a retried step, per dialogue: paces retries and notices (never state)."""
+
+    def __init__(self) -> None:
+        self._failures: dict[int, int] = {}
+
+    def next_delay(self, dialogue_id: int) -> timedelta:
+        """Count one more failure and return how long to wait: 5 minutes, then 10, 20… up to an hour."""
+        attempts = self._failures.get(dialogue_id, 0)
+        self._failures[dialogue_id] = attempts + 1
+        return min(FIRST_RETRY * 2**attempts, MAX_RETRY)
+
+    def is_first(self, dialogue_id: int) -> bool:
+        """Whether the failure just counted is the first of its run (facilitators are told once)."""
+        return self._failures.get(dialogue_id, 0) <= 1
+
+    def reset(self, dialogue_id: int) -> None:
+        """Forget the failures of a dialogue whose step succeeded."""
+        self._failures.pop(dialogue_id, None)
+
+
+class DialogueLocks:
+    """One lock per dialogue, so that two steps of the same dialogue never run at once."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def __call__(self, dialogue_id: int) -> asyncio.Lock:
+        lock = self._locks.get(dialogue_id)
+        if lock is None:
+            lock = self._locks[dialogue_id] = asyncio.Lock()
+        return lock
