@@ -126,8 +126,13 @@ class Gateway:
         channel: discord.abc.Messageable,
         content: str,
         mentions: discord.AllowedMentions = MENTIONS_OFF,
+        *,
+        nonce: str | None = None,
     ) -> discord.Message:
-        return await channel.send(content, allowed_mentions=mentions)
+        """Send a message; with a ``nonce``, discord.py asks Discord to drop a repeat of the same send."""
+        if nonce is None:
+            return await channel.send(content, allowed_mentions=mentions)
+        return await channel.send(content, allowed_mentions=mentions, nonce=nonce)
 
     async def pin(self, channel: discord.TextChannel, message_id: int) -> None:
         await channel.get_partial_message(message_id).pin(reason="dialogue-bot: dialogue intro")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Awaitable
 from datetime import timedelta
 from typing import TypeVar
@@ -11,7 +12,7 @@ import discord
 
 from .gateway import Gateway
 
-__all__ = ("FIRST_RETRY", "MAX_RETRY", "DialogueLocks", "Retries", "StepFailed", "attempt", "post_once")
+__all__ = ("FIRST_RETRY", "MAX_RETRY", "DialogueLocks", "Retries", "StepFailed", "attempt", "post_once", "step_nonce")
 
 T = TypeVar("T")
 
@@ -38,12 +39,28 @@ async def attempt(what: str, action: Awaitable[T]) -> T:
         raise StepFailed(f"Discord failed to {what}: HTTP {error.status} {error.text}".rstrip()) from error
 
 
+def step_nonce(dialogue_id: int, step: str, part: int = 0) -> str:
+    """A deterministic nonce for one message of one step (Discord allows 25 characters).
+
+    Sent with ``enforce_nonce``, a retry of the same send within Discord's window (say after a timeout whose
+    request did land) returns the first message instead of posting a second one.
+    """
+    digest = hashlib.blake2b(f"dialogue:{dialogue_id}:{step}:{part}".encode(), digest_size=12).hexdigest()
+    return digest[:25]
+
+
 async def post_once(
-    gateway: Gateway, channel: discord.TextChannel, text: str, what: str, recorded: set[int]
+    gateway: Gateway,
+    channel: discord.TextChannel,
+    text: str,
+    what: str,
+    recorded: set[int],
+    *,
+    nonce: str | None = None,
 ) -> discord.Message:
     """Post ``text``, unless a crash left it posted but unrecorded: then adopt that message."""
     existing = await attempt(what, gateway.find_recent_own_message(channel, text, exclude=recorded))
-    return existing or await attempt(what, gateway.post(channel, text))
+    return existing or await attempt(what, gateway.post(channel, text, nonce=nonce))
 
 
 class Retries:
