@@ -7,7 +7,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import discord
 
@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Other features register their sub-commands here: (subparsers) -> None.
-EXTRA_COMMANDS: list = [register_plan_commands]
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [register_plan_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -40,14 +40,14 @@ class DialogueTree(app_commands.CommandTree["DialogueBot"]):
     """Checks facilitators at run time (admins can re-grant commands) and answers unexpected errors."""
 
     async def interaction_check(self, interaction: discord.Interaction[DialogueBot]) -> bool:
-        data = interaction.data or {}
-        if data.get("name") not in FACILITATOR_GROUPS:
+        name = interaction.data.get("name") if interaction.data else None
+        if name not in FACILITATOR_GROUPS:
             return True
         if is_facilitator(interaction.user, interaction.client.settings):
             return True
         if interaction.type is discord.InteractionType.application_command:
             await interaction.response.send_message(
-                f"Only facilitators can use `/{data.get('name')}`: you need the "
+                f"Only facilitators can use `/{name}`: you need the "
                 f"“{interaction.client.settings.facilitator_role}” role or the Manage Channels permission.",
                 ephemeral=True,
             )

@@ -153,8 +153,13 @@ class _Recorder:
             return
         channel = message.channel
         if isinstance(channel, discord.DMChannel):
-            recipient = channel.recipient or next(
-                (c.recipient for c in self.bot.private_channels if c.id == channel.id and c.recipient), None
+            recipient: discord.abc.User | None = channel.recipient or next(
+                (
+                    c.recipient
+                    for c in self.bot.private_channels
+                    if isinstance(c, discord.DMChannel) and c.id == channel.id and c.recipient
+                ),
+                None,
             )
             if recipient is None:
                 recipient = self.names.get(channel.id)
@@ -349,7 +354,7 @@ async def _run(
         people = [guild.add_member(env.create_user(f"participant-{n:02d}")) for n in range(1, participants + 1)]
         for member in [facilitator, *leaders, *people]:
             recorder.people[member.id] = member.name
-        await env.bot.tree.sync()
+        await bot.tree.sync()
 
         echo(f"Rehearsal of “{plan.title}” ({plan.timezone}), {participants} participants, {len(leaders)} leaders")
         for note in result.notes:

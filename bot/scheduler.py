@@ -39,8 +39,8 @@ class _ClockDatetime(datetime):
 
 def _bind_clock(clock: Clock) -> None:
     _active_clock.append(clock)
-    apscheduler.schedulers.base.datetime = _ClockDatetime  # type: ignore[misc]
-    apscheduler.executors.base.datetime = _ClockDatetime  # type: ignore[misc]
+    apscheduler.schedulers.base.datetime = _ClockDatetime
+    apscheduler.executors.base.datetime = _ClockDatetime
 
 
 def _unbind_clock(clock: Clock) -> None:

@@ -13,7 +13,7 @@ from bot.app import DialogueBot
 from bot.domain.errors import DialogueError
 from bot.render import MESSAGE_LIMIT, truncate
 
-__all__ = ("answer", "dialogue_autocomplete", "reply", "timezone_autocomplete")
+__all__ = ("answer", "dialogue_autocomplete", "guild_id", "reply", "timezone_autocomplete")
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,13 @@ async def answer(interaction: discord.Interaction, action: Callable[[], Awaitabl
         await reply(interaction, str(error))
         return
     await reply(interaction, text)
+
+
+def guild_id(interaction: discord.Interaction) -> int:
+    """The server an interaction came from; the /dialogue group is guild-only, so this is a safety net."""
+    if interaction.guild_id is None:
+        raise DialogueError("Use this command inside a server.")
+    return interaction.guild_id
 
 
 async def dialogue_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -15,7 +15,7 @@ from bot.domain.models import State
 from bot.domain.parsing import parse_duration, parse_timezone
 from bot.services import DialogueService
 
-from .common import answer, dialogue_autocomplete, reply, timezone_autocomplete
+from .common import answer, dialogue_autocomplete, guild_id, reply, timezone_autocomplete
 from .leaders import LeadersGroup, remind_command
 from .plans import PlanFiles, plan_command
 from .views import CreateDialogueModal
@@ -23,6 +23,7 @@ from .views import CreateDialogueModal
 __all__ = ("Dialogues", "setup")
 
 log = logging.getLogger(__name__)
+
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_channels=True)
@@ -64,7 +65,7 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
     @app_commands.autocomplete(dialogue=dialogue_autocomplete)
     async def open(self, interaction: discord.Interaction, dialogue: str) -> None:
         async def run() -> str:
-            found = await self.service.resolve(interaction.guild_id, dialogue)
+            found = await self.service.resolve(guild_id(interaction), dialogue)
             opened = await self.service.open(found.id, manual=True)
             if opened.state is State.FAILED:
                 return f"“{opened.title}” could not open: {opened.failure_reason}."
@@ -77,7 +78,7 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
     @app_commands.autocomplete(dialogue=dialogue_autocomplete)
     async def close(self, interaction: discord.Interaction, dialogue: str) -> None:
         async def run() -> str:
-            found = await self.service.resolve(interaction.guild_id, dialogue)
+            found = await self.service.resolve(guild_id(interaction), dialogue)
             closed = await self.service.close(found.id, manual=True)
             return f"“{closed.title}” is closed; the channel and its threads are locked."
 
@@ -88,7 +89,7 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
     @app_commands.autocomplete(dialogue=dialogue_autocomplete)
     async def extend(self, interaction: discord.Interaction, dialogue: str, by: str) -> None:
         async def run() -> str:
-            found = await self.service.resolve(interaction.guild_id, dialogue)
+            found = await self.service.resolve(guild_id(interaction), dialogue)
             extended = await self.service.extend(found.id, parse_duration(by, "by"))
             return (
                 f"“{extended.title}” now closes {render.timestamp(extended.closes_at)} "
@@ -102,7 +103,7 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
     @app_commands.autocomplete(dialogue=dialogue_autocomplete)
     async def cancel(self, interaction: discord.Interaction, dialogue: str) -> None:
         async def run() -> str:
-            found = await self.service.resolve(interaction.guild_id, dialogue)
+            found = await self.service.resolve(guild_id(interaction), dialogue)
             cancelled = await self.service.cancel(found.id)
             return f"“{cancelled.title}” is cancelled; it will not open."
 
@@ -113,7 +114,7 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
     @app_commands.autocomplete(dialogue=dialogue_autocomplete)
     async def status(self, interaction: discord.Interaction, dialogue: str) -> None:
         async def run() -> str:
-            found = await self.service.resolve(interaction.guild_id, dialogue)
+            found = await self.service.resolve(guild_id(interaction), dialogue)
             stats = await self.service.stats(found.id)
             leaders = await self.bot.leaders.status_section(found)
             return render.status(found, stats, [leaders] if leaders else [])
@@ -123,7 +124,7 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
     @app_commands.command(name="list", description="This server's dialogues by state")
     async def list(self, interaction: discord.Interaction) -> None:
         async def run() -> str:
-            return render.dialogue_list(await self.service.in_guild(interaction.guild_id))
+            return render.dialogue_list(await self.service.in_guild(guild_id(interaction)))
 
         await answer(interaction, run)
 

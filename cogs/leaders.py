@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -150,7 +151,7 @@ class Leaders(commands.Cog):
         await self.service.dialogue_ended(dialogue)
 
 
-def remind_command(bot: DialogueBot) -> app_commands.Command:
+def remind_command(bot: DialogueBot) -> app_commands.Command[Any, ..., None]:
     """``/dialogue remind-leaders``: one message to every leader now."""
     service = bot.leaders
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -95,12 +96,12 @@ class PlanFiles:
         except DialogueError as error:
             await reply(interaction, str(error))
             return
-        names = {}
+        names: dict[int, str] = {}
         guild = interaction.guild
         for leader in plan.leaders:
             member = guild.get_member(leader.user) if guild and isinstance(leader.user, int) else None
             if member is not None:
-                names[leader.user] = member.name
+                names[member.id] = member.name
         data = render_plan(plan, names).encode("utf-8")
         note = f"The plan of **{found.title}** (#{found.id})."
         if found.opens_at < self.bot.clock():
@@ -189,7 +190,7 @@ class ConfirmPlanView(discord.ui.View):
         return False
 
     @discord.ui.button(label="Create without them", style=discord.ButtonStyle.primary, custom_id="plan:confirm")
-    async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+    async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button[ConfirmPlanView]) -> None:
         self.stop()
         # Creating sends each leader a welcome: answer Discord first, then fill in the message.
         await interaction.response.defer()
@@ -204,7 +205,7 @@ class ConfirmPlanView(discord.ui.View):
         )
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id="plan:cancel")
-    async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+    async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button[ConfirmPlanView]) -> None:
         self.stop()
         await interaction.response.edit_message(content="Nothing was created.", view=None)
 
@@ -213,12 +214,14 @@ class ConfirmPlanView(discord.ui.View):
             with contextlib.suppress(discord.HTTPException):
                 await self.message.edit(content="Nothing was created: the question timed out.", view=None)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item) -> None:
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[ConfirmPlanView]
+    ) -> None:
         log.error("Unexpected error answering a plan import", exc_info=error)
         await send_apology(interaction)
 
 
-def plan_command(bot: DialogueBot) -> app_commands.Command:
+def plan_command(bot: DialogueBot) -> app_commands.Command[Any, ..., None]:
     """``/dialogue plan``: download a dialogue as a plan file."""
 
     @app_commands.command(name="plan", description="Download a dialogue as a plan file (TOML)")

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -137,25 +138,37 @@ class Database:
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
         )
         current = await self.schema_version()
-        for version, name, sql in _migrations():
-            if version <= current:
+        for migration in _migrations():
+            if migration.version <= current:
                 continue
             async with self.transaction():
-                for statement in _statements(sql):
+                for statement in _statements(migration.sql):
                     await self.execute(statement)
-                await self.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (version, name))
-            log.info("Applied migration %04d %s", version, name)
-            current = version
+                await self.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (migration.version, migration.name)
+                )
+            log.info("Applied migration %04d %s", migration.version, migration.name)
+            current = migration.version
         return current
 
 
-def _migrations() -> list[tuple[int, str, str]]:
+@dataclass(frozen=True, slots=True)
+class _Migration:
+    """One numbered SQL file of ``db/migrations``: ``0003_leaders.sql`` is version 3, name ``leaders``."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def _migrations() -> list[_Migration]:
+    """Every migration file, in version order."""
     found = []
     for entry in resources.files("db.migrations").iterdir():
         if entry.name.endswith(".sql"):
             number, _, rest = entry.name.partition("_")
-            found.append((int(number), rest.removesuffix(".sql"), entry.read_text(encoding="utf-8")))
-    return sorted(found)
+            found.append(_Migration(int(number), rest.removesuffix(".sql"), entry.read_text(encoding="utf-8")))
+    return sorted(found, key=lambda migration: migration.version)
 
 
 def _statements(sql: str) -> list[str]:

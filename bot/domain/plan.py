@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from .errors import DialogueError, InvalidInput
@@ -30,6 +30,8 @@ from .parsing import (
     parse_duration,
     parse_timezone,
 )
+
+_T = TypeVar("_T")
 
 __all__ = (
     "MAX_LEADERS",
@@ -263,7 +265,7 @@ class _Reader:
             return None
         return value
 
-    def guarded(self, path: str, parse: Callable[[], Any]) -> Any:
+    def guarded(self, path: str, parse: Callable[[], _T]) -> _T | None:
         """Run one of the shared field parsers, turning its ``InvalidInput`` into a problem at ``path``."""
         try:
             return parse()
@@ -410,10 +412,10 @@ class _Reader:
             self.problem("dialogue", 'give how long it runs: `duration = "5d"` or `closes = "2027-03-06 17:00"`.')
             return None
         if has_duration:
-            value = self.string(dialogue, "duration", "dialogue.duration", required=True)
-            if value is None:
+            duration = self.string(dialogue, "duration", "dialogue.duration", required=True)
+            if duration is None:
                 return None
-            length = self.guarded("dialogue.duration", lambda: parse_duration(value, "duration"))
+            length = self.guarded("dialogue.duration", lambda: parse_duration(duration, "duration"))
             return None if length is None else opens_at + length
         value = self.string(dialogue, "closes", "dialogue.closes", required=True)
         if value is None:
