@@ -115,6 +115,7 @@ EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParse
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit status."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))

@@ -96,6 +96,7 @@ class DialogueBot(commands.Bot):
 
     @property
     def database(self) -> Database:
+        """The open database (available once ``setup_hook`` has run)."""
         assert self._database is not None, "the database opens in setup_hook"
         return self._database
 
@@ -130,6 +131,7 @@ class DialogueBot(commands.Bot):
         await self.sync_commands()
 
     async def on_ready(self) -> None:
+        """Log the connection; work is scheduled in ``setup_hook``, not here."""
         log.info("Connected as %s to %d servers", self.user, len(self.guilds))
 
     async def sync_commands(self) -> None:

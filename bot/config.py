@@ -20,6 +20,8 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """The bot's settings, read once at start-up from config.toml and the environment."""
+
     database: str = "dialogue-bot.sqlite3"
     default_timezone: str = "UTC"
     default_duration: str = "5d"
@@ -34,10 +36,12 @@ class Settings:
 
     @property
     def default_duration_delta(self) -> timedelta:
+        """The default dialogue length as a duration."""
         return parse_duration(self.default_duration)
 
     @property
     def unanswered_after_delta(self) -> timedelta:
+        """How long a post waits before a leader's check-in lists it as unanswered."""
         return parse_duration(self.unanswered_after, "unanswered_after")
 
     def validate(self) -> None:

@@ -54,6 +54,7 @@ class Event:
 
     @property
     def local(self) -> datetime:
+        """When it happened, in the event's time zone."""
         return self.at.astimezone(ZoneInfo(self.zone))
 
     @property
@@ -64,6 +65,7 @@ class Event:
         return self.kind
 
     def heading(self) -> str:
+        """The event's line in the timeline: UTC time, local time, place."""
         utc = f"{self.at:%a %Y-%m-%d %H:%M} UTC"
         local = f"{self.local:%a %H:%M} {self.zone}"
         return f"{utc} · {local} · {self.where}"
@@ -71,6 +73,8 @@ class Event:
 
 @dataclass
 class RehearsalResult:
+    """What a rehearsal found: the timeline, problems, and the written report."""
+
     plan: Plan
     events: list[Event] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -84,6 +88,7 @@ class RehearsalResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the rehearsal found no errors."""
         return not self.errors
 
 

@@ -66,6 +66,7 @@ class Scheduler:
 
     @property
     def running(self) -> bool:
+        """Whether jobs are being dispatched."""
         return bool(self._scheduler.running)
 
     def shutdown(self) -> None:

@@ -12,6 +12,8 @@ __all__ = ("PlanSettings", "get_settings", "set_settings")
 
 @dataclass(frozen=True, slots=True)
 class PlanSettings:
+    """The reminder settings a dialogue got from its plan file (None: the bot's defaults)."""
+
     checkin_hour: int | None = None
     unanswered_after: timedelta | None = None
 

@@ -12,6 +12,8 @@ __all__ = ("ALLOWED", "Action", "due_action", "require_transition")
 
 
 class Action(enum.StrEnum):
+    """What can happen to a dialogue: each moves it from some states to one other."""
+
     OPEN = "open"
     CLOSE = "close"
     CANCEL = "cancel"

@@ -10,6 +10,8 @@ __all__ = ("Dialogue", "DialogueDraft", "PostStats", "Question", "State", "Threa
 
 
 class State(enum.StrEnum):
+    """Where a dialogue is in its life; stored as its value."""
+
     SCHEDULED = "scheduled"
     OPEN = "open"
     CLOSED = "closed"
@@ -34,6 +36,8 @@ class DialogueDraft:
 
 @dataclass(frozen=True, slots=True)
 class Dialogue:
+    """A stored dialogue: its text, window, state and the Discord objects it owns."""
+
     id: int
     guild_id: int
     title: str
@@ -52,11 +56,14 @@ class Dialogue:
 
     @property
     def duration(self) -> timedelta:
+        """How long the dialogue is open."""
         return self.closes_at - self.opens_at
 
 
 @dataclass(frozen=True, slots=True)
 class Question:
+    """A seed question: the thread it becomes, now or at its release time."""
+
     dialogue_id: int
     position: int
     text: str
@@ -66,6 +73,8 @@ class Question:
 
 @dataclass(frozen=True, slots=True)
 class ThreadStats:
+    """Activity in one thread of a dialogue."""
+
     thread_id: int
     title: str
     origin: str
@@ -75,6 +84,8 @@ class ThreadStats:
 
 @dataclass(frozen=True, slots=True)
 class PostStats:
+    """Activity in a whole dialogue, with each thread's share."""
+
     posts: int
     participants: int
     threads: tuple[ThreadStats, ...]

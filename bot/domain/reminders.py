@@ -56,6 +56,8 @@ MAX_COMMITMENT = 20
 
 
 class Kind(enum.StrEnum):
+    """What a leader's reminder is for; stored as its value."""
+
     WELCOME = "welcome"
     OPENS_SOON = "opens_soon"
     OPENED = "opened"
@@ -71,6 +73,8 @@ PLANNED_KINDS: tuple[Kind, ...] = (Kind.OPENS_SOON, Kind.CHECKIN, Kind.CLOSES_SO
 
 
 class ReminderState(enum.StrEnum):
+    """Whether a reminder is still due, was sent, was skipped or waits for the Leaders thread."""
+
     PENDING = "pending"
     SENT = "sent"
     SKIPPED = "skipped"
@@ -79,6 +83,8 @@ class ReminderState(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Leader:
+    """A conversation leader of one dialogue, with their daily commitment."""
+
     dialogue_id: int
     user_id: int
     commitment: int
@@ -88,11 +94,14 @@ class Leader:
 
     @property
     def active(self) -> bool:
+        """Whether the leader is still on the dialogue (not removed)."""
         return self.removed_at is None
 
 
 @dataclass(frozen=True, slots=True)
 class Reminder:
+    """One stored reminder to a leader: when it is due, and how it went."""
+
     id: int
     dialogue_id: int
     user_id: int
@@ -117,6 +126,8 @@ class Planned:
 
 @dataclass(frozen=True, slots=True)
 class UnansweredPost:
+    """A post nobody has replied to yet, as a check-in lists it."""
+
     message_id: int
     channel_id: int  # the thread, or the dialogue channel for a top-level post
     author_name: str
@@ -126,6 +137,8 @@ class UnansweredPost:
 
 @dataclass(frozen=True, slots=True)
 class CheckinReport:
+    """What a leader's daily check-in says: their posts, the dialogue's, and what waits for a reply."""
+
     title: str
     commitment: int
     own_last_day: int
@@ -270,6 +283,7 @@ def welcome_text(
     hour: int,
     own_zone: bool,
 ) -> str:
+    """The DM a leader gets when added: the role, the window and when check-ins arrive."""
     source = "your time zone" if own_zone else "the dialogue's time zone, until you set your own"
     return "\n".join(
         (
@@ -284,6 +298,7 @@ def welcome_text(
 
 
 def opens_soon_text(*, title: str, opens_at: datetime, questions: Sequence[str]) -> str:
+    """The DM a day before opening, with the seed questions."""
     lines = [
         "Your dialogue reminder",
         f"**{title}** opens tomorrow: {_ts(opens_at)} ({_ts(opens_at, 'R')}).",
@@ -294,6 +309,7 @@ def opens_soon_text(*, title: str, opens_at: datetime, questions: Sequence[str])
 
 
 def opened_text(*, title: str, channel_link: str, threads: Sequence[tuple[str, str]], closes_at: datetime) -> str:
+    """The DM at opening, linking the channel and each thread."""
     lines = [
         "Your dialogue reminder",
         f"**{title}** is live now, until {_ts(closes_at)}: {channel_link}",
@@ -305,6 +321,7 @@ def opened_text(*, title: str, channel_link: str, threads: Sequence[tuple[str, s
 
 
 def checkin_text(report: CheckinReport) -> str:
+    """The daily check-in DM built from ``report``."""
     lines = [
         "Your dialogue check-in",
         f"**{report.title}**",
@@ -337,6 +354,7 @@ def checkin_text(report: CheckinReport) -> str:
 
 
 def closes_soon_text(*, title: str, closes_at: datetime, channel_link: str) -> str:
+    """The DM a day before closing."""
     return "\n".join(
         (
             "Your dialogue reminder",
@@ -346,6 +364,7 @@ def closes_soon_text(*, title: str, closes_at: datetime, channel_link: str) -> s
 
 
 def thanks_text(*, title: str, own_total: int) -> str:
+    """The DM after closing, counting the leader's posts."""
     return "\n".join(
         (
             "Thank you",
@@ -355,4 +374,5 @@ def thanks_text(*, title: str, own_total: int) -> str:
 
 
 def broadcast_text(*, title: str, message: str) -> str:
+    """A facilitator's message to every leader, under the dialogue's title."""
     return "\n".join(("A message from your dialogue facilitators", f"**{title}**", message))

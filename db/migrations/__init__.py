@@ -1,0 +1,1 @@
+"""The numbered SQL migrations, applied in order by ``Database.migrate``."""
