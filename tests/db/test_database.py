@@ -613,3 +613,80 @@ async def test_naive_datetimes_are_refused(database: Database) -> None:
     with pytest.raises(ValueError, match="naive datetime"):
         await create(database, naive)
     assert await count_dialogues(database) == 0
+
+
+# ----- progress ----------------------------------------------------------------------------------------------
+
+
+async def _open_with_threads(database: Database, threads: int = 2) -> Dialogue:
+    dialogue = await dialogues_db.create(database, GUILD, FACILITATOR, DRAFT, NOW)
+    await dialogues_db.set_channel(database, dialogue.id, 900, NOW)
+    await dialogues_db.transition(database, dialogue.id, (State.SCHEDULED,), State.OPEN, OPENS)
+    for position in range(1, threads + 1):
+        await dialogues_db.set_question_thread(database, dialogue.id, position, 1000 + position, "t", OPENS)
+    return dialogue
+
+
+async def test_the_timers_close_needs_the_closing_time_to_have_passed(database: Database) -> None:
+    dialogue = await _open_with_threads(database)
+    assert not await dialogues_db.close_if_due(database, dialogue.id, CLOSES - timedelta(seconds=1))
+    assert (await dialogues_db.get(database, dialogue.id)).state is State.OPEN  # type: ignore[union-attr]
+    # An extension moved the closing time: the old timer's close changes nothing.
+    await dialogues_db.set_closes_at(database, dialogue.id, CLOSES + timedelta(days=1), (State.OPEN,), NOW)
+    assert not await dialogues_db.close_if_due(database, dialogue.id, CLOSES)
+    assert await dialogues_db.close_if_due(database, dialogue.id, CLOSES + timedelta(days=1))
+    closed = await dialogues_db.get(database, dialogue.id)
+    assert closed is not None and closed.state is State.CLOSED
+    assert not await dialogues_db.close_if_due(database, dialogue.id, CLOSES + timedelta(days=2))
+
+
+async def test_progress_of_a_close_counts_every_wrapup_part(database: Database) -> None:
+    dialogue = await _open_with_threads(database)
+    await dialogues_db.transition(database, dialogue.id, (State.OPEN,), State.CLOSED, CLOSES)
+    progress = await dialogues_db.progress(database, dialogue.id, CLOSES)
+    assert progress is not None
+    assert (progress.channel_locked, progress.threads_unlocked, progress.wrapup_expected) == (False, 2, None)
+    await dialogues_db.mark_locked(database, dialogue.id, CLOSES)
+    for thread_id in (1001, 1002):
+        await dialogues_db.mark_thread_locked(database, thread_id, CLOSES)
+    assert await dialogues_db.set_wrapup_parts(database, dialogue.id, 2)
+    assert not await dialogues_db.set_wrapup_parts(database, dialogue.id, 5)  # only the first call writes
+    await dialogues_db.add_bot_message(database, dialogue.id, "wrapup", 0, 900, 5000, CLOSES)
+    progress = await dialogues_db.progress(database, dialogue.id, CLOSES)
+    assert progress is not None and progress.wrapup_expected == 2 and not progress.closing_done
+    await dialogues_db.add_bot_message(database, dialogue.id, "wrapup", 1, 900, 5001, CLOSES)
+    progress = await dialogues_db.progress(database, dialogue.id, CLOSES)
+    assert progress is not None and progress.closing_done
+
+
+async def test_pending_step_round_trips_and_clears(database: Database) -> None:
+    dialogue = await _open_with_threads(database)
+    retry = CLOSES + timedelta(minutes=5)
+    await dialogues_db.set_pending(database, dialogue.id, "lock the channel", "HTTP 500", retry)
+    progress = await dialogues_db.progress(database, dialogue.id, NOW)
+    assert progress is not None
+    assert (progress.pending_step, progress.pending_reason, progress.retry_at) == (
+        "lock the channel",
+        "HTTP 500",
+        retry,
+    )
+    await dialogues_db.clear_pending(database, dialogue.id)
+    progress = await dialogues_db.progress(database, dialogue.id, NOW)
+    assert progress is not None and progress.pending_step is None and progress.retry_at is None
+
+
+async def test_progress_of_many_dialogues_is_one_statement(database: Database) -> None:
+    statements: list[str] = []
+
+    async def count_with(dialogues: int) -> int:
+        for _ in range(dialogues):
+            dialogue = await _open_with_threads(database, threads=0)
+            await dialogues_db.transition(database, dialogue.id, (State.OPEN,), State.CLOSED, CLOSES)
+        statements.clear()
+        await database._connection.set_trace_callback(statements.append)
+        found = await dialogues_db.progress_in_states(database, (State.CLOSED,), CLOSES)
+        await database._connection.set_trace_callback(None)
+        assert all(not p.closing_done for p in found)
+        return len(statements)
+
+    assert await count_with(1) == await count_with(5) == 1

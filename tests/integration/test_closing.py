@@ -399,3 +399,27 @@ async def test_closing_five_threads_costs_at_most_t_plus_4_calls(world: World) -
     # Reply (2) + channel lock (1) + one per thread (T) + the wrap-up (1).
     assert lock_and_post <= len(threads) + 4, calls
     assert calls["POST /channels/{id}/messages"] == 1
+
+
+async def test_start_up_decides_every_closed_dialogue_with_the_same_statements_at_any_count(world: World) -> None:
+    database = world.bot.database
+    service = world.bot.dialogues
+    statements: list[str] = []
+
+    async def schedule_all_with(closed: int) -> int:
+        for _ in range(closed):
+            dialogue = await create_dialogue(world, opens="in 1h")
+            # Closed without ever making a channel: complete, nothing to schedule.
+            await dialogues_db.transition(database, dialogue.id, (State.SCHEDULED,), State.OPEN, service.clock())
+            await dialogues_db.transition(database, dialogue.id, (State.OPEN,), State.CLOSED, service.clock())
+        world.bot.scheduler.remove_prefix("dialogue:")  # as at start-up: nothing placed yet
+        statements.clear()
+        await database._connection.set_trace_callback(statements.append)
+        try:
+            await service.schedule_all()
+        finally:
+            await database._connection.set_trace_callback(None)
+        assert not [job for job in world.bot.scheduler.job_ids() if job.endswith(":close")]
+        return len(statements)
+
+    assert await schedule_all_with(1) == await schedule_all_with(4)
