@@ -20,6 +20,7 @@ from db import Database
 from db.posts import stats as stats_of
 from tests.conftest import World
 from tests.integration.support import DAY, HOUR, bot_messages, channel, create_dialogue, reload, run, stats
+from tests.integration.test_plan_import import OPENS, PLAN, import_plan
 
 MINUTE = 60
 LOCK_FAILS = "Server trouble"
@@ -423,3 +424,17 @@ async def test_start_up_decides_every_closed_dialogue_with_the_same_statements_a
         return len(statements)
 
     assert await schedule_all_with(1) == await schedule_all_with(4)
+
+
+async def test_status_names_a_pending_opening_step_until_it_is_done(world: World) -> None:
+    await import_plan(world, PLAN)
+    (dialogue,) = await world.bot.dialogues.in_guild(world.guild.id)
+    await world.env.advance_time((OPENS - world.env.now()).total_seconds() + HOUR)
+    world.env.inject_error("POST", "/channels/*/threads", status=500, message="Server trouble", times=1)
+    await world.env.advance_time(DAY - HOUR)  # the staged release is due and Discord refuses it once
+    status = await run(world, "dialogue status", dialogue=str(dialogue.id))
+    assert "Opening: not finished: the bot could not create the question threads" in status
+    assert re.search(r"tries again <t:\d+:R>", status), status
+    await world.env.advance_time(10 * MINUTE)  # the retry
+    status = await run(world, "dialogue status", dialogue=str(dialogue.id))
+    assert "Opening: not finished" not in status
