@@ -103,9 +103,10 @@ class Closing:
             )
         for part in missing:
             text = parts[part]
-            message = adopted.get(text) or await attempt(
-                "post the wrap-up", self._gateway.post(channel, text, nonce=step_nonce(dialogue.id, "wrapup", part))
-            )
+            message = adopted.get(text)
+            if message is None:
+                nonce = step_nonce(dialogue.id, "wrapup", part)
+                message = await attempt("post the wrap-up", self._gateway.post(channel, text, nonce=nonce))
             await dialogues_db.add_bot_message(
                 self._db, dialogue.id, "wrapup", part, channel.id, message.id, self._clock()
             )

@@ -220,8 +220,8 @@ class Gateway:
             )
         except discord.NotFound:
             return False
-        metadata = payload.get("thread_metadata") or {}
-        return bool(metadata.get("locked", True))
+        metadata = payload.get("thread_metadata") if isinstance(payload, dict) else None
+        return bool(metadata.get("locked", True)) if isinstance(metadata, dict) else True
 
     async def find_own_messages(
         self, channel: discord.TextChannel, contents: set[str], *, exclude: set[int], limit: int = 50

@@ -86,7 +86,9 @@ async def post_once(
 ) -> discord.Message:
     """Post ``text``, unless a crash left it posted but unrecorded: then adopt that message."""
     existing = await attempt(what, gateway.find_recent_own_message(channel, text, exclude=recorded))
-    return existing or await attempt(what, gateway.post(channel, text, nonce=nonce))
+    if existing is not None:
+        return existing
+    return await attempt(what, gateway.post(channel, text, nonce=nonce))
 
 
 class Retries:
