@@ -17,10 +17,12 @@ __all__ = (
     "dialogue_list",
     "intro",
     "open_reply",
+    "open_step_failed",
     "pending",
     "plural",
     "split_message",
     "status",
+    "step_failed",
     "timestamp",
     "window",
     "wrapup",
@@ -107,11 +109,11 @@ def wrapup(dialogue: Dialogue, stats: PostStats) -> list[str]:
 def pending(progress: Progress) -> str | None:
     """The step still to do, why it failed and when it is retried (a Discord relative time); None if none is."""
     step = progress.closing_next if progress.state is State.CLOSED else progress.opening_next
-    if step is None:
+    if step is None and progress.pending_step is None:
         return None
     if progress.pending_step is None:
-        return f"it still has to {step.value}"
-    text = f"the bot could not {step.value}"
+        return f"it still has to {step}"
+    text = f"the bot could not {step or progress.pending_step}"
     if progress.pending_reason:
         text += f" ({progress.pending_reason})"
     if progress.retry_at is not None:
@@ -143,6 +145,22 @@ def close_interrupted(dialogue: Dialogue, progress: Progress) -> str:
     return (
         f"Closing “{dialogue.title}” (#{dialogue.id}) was interrupted: {pending(progress) or 'a step failed'}. "
         "The bot keeps trying; `/dialogue close` retries now."
+    )
+
+
+def open_step_failed(dialogue: Dialogue, step: str, reason: str, retry_at: datetime) -> str:
+    """Tell facilitators (once) that a live dialogue's later opening step failed, and when it is retried."""
+    return (
+        f"“{dialogue.title}” (#{dialogue.id}) is open, but the bot could not {step}: {reason}. "
+        f"It tries again {timestamp(retry_at, 'R')}."
+    )
+
+
+def step_failed(dialogue: Dialogue, reason: str, retry_at: datetime) -> str:
+    """Tell facilitators (once) that a scheduled step of a dialogue failed unexpectedly, and when it is retried."""
+    return (
+        f"A step of “{dialogue.title}” (#{dialogue.id}) failed: {reason}. "
+        f"The bot tries again {timestamp(retry_at, 'R')}."
     )
 
 
@@ -179,7 +197,7 @@ def status(
     if progress is not None and progress.state is State.CLOSED:
         lines.append(_closing_line(progress))
     elif progress is not None and (waiting := pending(progress)):
-        lines.append(f"Opening: not finished: {waiting}.")
+        lines.append(f"{'Opening: not finished' if progress.opening_next else 'Pending'}: {waiting}.")
     lines.append(f"Activity: {plural(stats.posts, 'post')} from {plural(stats.participants, 'participant')}")
     for thread in stats.threads:
         lines.append(

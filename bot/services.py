@@ -189,15 +189,12 @@ class DialogueService:
         """A job's last line of defence: log the traceback, place the job again with back-off, tell people once."""
         failure = unexpected(what, error)
         try:
-            delay = self._retries.next_delay(dialogue_id)
-            self.scheduler.place(f"dialogue:{dialogue_id}:retry", self.clock() + delay, callback, dialogue_id)
+            retry_at = self.clock() + self._retries.next_delay(dialogue_id)
+            self.scheduler.place(f"dialogue:{dialogue_id}:retry", retry_at, callback, dialogue_id)
             dialogue = await dialogues_db.get(self.db, dialogue_id)
             if dialogue is not None:
-                await self._notify_once(
-                    dialogue,
-                    f"A step of “{dialogue.title}” (#{dialogue.id}) failed: {failure.reason}. "
-                    f"The bot tries again {render.timestamp(self.clock() + delay, 'R')}.",
-                )
+                await dialogues_db.set_pending(self.db, dialogue_id, what, failure.reason, retry_at)
+                await self._notify_once(dialogue, render.step_failed(dialogue, failure.reason, retry_at))
         except Exception:
             log.exception("Dialogue %s: could not even schedule a retry", dialogue_id)
 
@@ -254,9 +251,7 @@ class DialogueService:
                 await dialogues_db.set_pending(self.db, dialogue.id, step.value, failure.reason, retry_at)
                 self.scheduler.place(f"dialogue:{dialogue.id}:open", retry_at, self.run_due, dialogue.id)
                 await self._notify_once(
-                    dialogue,
-                    f"“{dialogue.title}” (#{dialogue.id}) is open, but the bot could not {step.value}: "
-                    f"{failure.reason}. It tries again {render.timestamp(retry_at, 'R')}.",
+                    dialogue, render.open_step_failed(dialogue, step.value, failure.reason, retry_at)
                 )
                 return
             await self._fail(dialogue, failure.reason)

@@ -459,5 +459,7 @@ async def test_an_error_outside_the_steps_does_not_escape_the_close_job(
     await world.env.advance_time(DAY)  # the close job runs and its catch-up fails
     assert broken and (await reload(world, dialogue_id)).state is State.OPEN
     assert len(fac_notices(world, "failed: an unexpected error")) == 1
+    status = await run(world, "dialogue status", dialogue=str(dialogue_id))
+    assert re.search(r"Pending: the bot could not run a scheduled step \(.*\); it tries again <t:\d+:R>", status)
     await world.env.advance_time(5 * MINUTE)  # the job placed again with back-off
     assert (await world.bot.dialogues.progress(dialogue_id)).closing_done
