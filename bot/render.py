@@ -121,7 +121,14 @@ def pending(progress: Progress) -> str | None:
     return text
 
 
+def _channel_gone(progress: Progress) -> bool:
+    # A close that found its channel deleted records a wrap-up of no parts: nothing was locked or posted.
+    return progress.has_channel and progress.wrapup_expected == 0
+
+
 def _closing_line(progress: Progress) -> str:
+    if progress.closing_done and _channel_gone(progress):
+        return "Closing: done: the channel had been deleted, so there was nothing to lock or post."
     if progress.closing_done:
         return "Closing: done: the channel and its threads are locked and the wrap-up is posted."
     steps = ", ".join(f"{step.value} {'✓' if done else '…'}" for step, done in progress.closing_steps)
@@ -131,6 +138,8 @@ def _closing_line(progress: Progress) -> str:
 
 def close_reply(dialogue: Dialogue, progress: Progress) -> str:
     """The answer to ``/dialogue close``: "done" only when every closing step is recorded as done."""
+    if progress.closing_done and _channel_gone(progress):
+        return f"“{dialogue.title}” is closed. Its channel had been deleted, so there was nothing to lock or post."
     if progress.closing_done:
         return f"“{dialogue.title}” is closed: the channel and its threads are locked and the wrap-up is posted."
     text = f"“{dialogue.title}” is closed, but not finished: {pending(progress) or 'a step is still to do'}."

@@ -74,6 +74,17 @@ async def test_a_completed_close_says_done(world: World) -> None:
     assert reply.endswith("is closed: the channel and its threads are locked and the wrap-up is posted.")
 
 
+async def test_closing_a_dialogue_whose_channel_was_deleted_says_so(world: World) -> None:
+    dialogue_id = await open_now(world)
+    room = world.bot.get_channel(channel(world, await reload(world, dialogue_id)).id)
+    assert isinstance(room, discord.TextChannel)
+    await room.delete()  # as a moderator might
+    reply = await run(world, "dialogue close", dialogue=str(dialogue_id))
+    assert "channel had been deleted, so there was nothing to lock or post" in reply
+    assert "are locked" not in reply
+    assert (await world.bot.dialogues.progress(dialogue_id)).closing_done
+
+
 # ----- defect 14: a second close ----------------------------------------------------------------------------
 
 
