@@ -68,6 +68,31 @@ async def test_a_failing_channel_lock_is_named_with_its_retry_time_then_done_onc
     assert len([m for m in bot_messages(room, world) if m.content.startswith("# Thank you")]) == 1
 
 
+async def test_a_lock_discord_did_not_fully_apply_is_not_recorded_as_done(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dialogue_id = await open_now(world)
+    real_edit = discord.TextChannel.edit
+    partial: list[int] = []
+
+    async def drops_everyones_deny(self: discord.TextChannel, **options: object) -> object:
+        overwrites = options.get("overwrites")
+        if isinstance(overwrites, dict) and not partial:
+            # Discord answers, but without the @everyone deny in place (as if another edit raced this one).
+            partial.append(self.id)
+            options["overwrites"] = {t: o for t, o in overwrites.items() if t != self.guild.default_role}
+        return await real_edit(self, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(discord.TextChannel, "edit", drops_everyones_deny)
+    reply = await run(world, "dialogue close", dialogue=str(dialogue_id))
+    assert partial
+    assert "could not lock the channel (Discord accepted the channel lock but did not apply all of it)" in reply
+    assert (await reload(world, dialogue_id)).locked_at is None
+    await world.env.advance_time(5 * MINUTE)
+    assert (await reload(world, dialogue_id)).locked_at is not None
+    assert (await world.bot.dialogues.progress(dialogue_id)).closing_done
+
+
 async def test_a_completed_close_says_done(world: World) -> None:
     dialogue_id = await open_now(world)
     reply = await run(world, "dialogue close", dialogue=str(dialogue_id))
