@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS: tuple[str, ...] = ("cogs.dialogues", "cogs.participation", "cogs.leaders")
 FACILITATOR_GROUPS = frozenset({"dialogue"})
+# How long closing the bot waits for running steps and listeners before closing the database anyway.
+SHUTDOWN_WAIT = 30.0
 
 
 def is_facilitator(member: discord.Member | discord.User, settings: Settings) -> bool:
@@ -151,9 +153,15 @@ class DialogueBot(commands.Bot):
             log.info("Synced global commands")
 
     async def close(self) -> None:
-        """Stop the scheduler, disconnect, then close the database."""
+        """Stop the scheduler, let running steps and listeners finish, disconnect, then close the database."""
         self.scheduler.shutdown()
+        if self._services is not None:
+            # Running steps still need Discord; wait for them before disconnecting.
+            await self._services.dialogues.drain(SHUTDOWN_WAIT)
         await super().close()
+        if self._services is not None:
+            # A listener that started while disconnecting may still be writing.
+            await self._services.dialogues.drain(SHUTDOWN_WAIT)
         if self._database is not None:
             await self._database.close()
             self._database = None

@@ -14,8 +14,9 @@ from . import render
 from .clock import Clock
 from .config import Settings
 from .domain.models import Dialogue
+from .domain.progress import Progress
 from .gateway import Gateway
-from .steps import attempt, post_once
+from .steps import StepFailed, attempt, step_nonce
 
 __all__ = ("Closing",)
 
@@ -31,13 +32,14 @@ class Closing:
         self._clock = clock
         self._settings = settings
 
+    async def progress(self, dialogue_id: int) -> Progress | None:
+        """The dialogue's progress as recorded."""
+        return await dialogues_db.progress(self._db, dialogue_id, self._clock())
+
     async def complete(self, dialogue: Dialogue) -> bool:
-        """Whether every closing step is recorded as done."""
-        if dialogue.channel_id is None:
-            return True
-        if dialogue.locked_at is None or await dialogues_db.thread_ids(self._db, dialogue.id, unlocked_only=True):
-            return False
-        return bool(await dialogues_db.bot_messages(self._db, dialogue.id, "wrapup"))
+        """Whether every closing step is recorded as done: channel locked, each thread locked, every wrap-up part."""
+        progress = await self.progress(dialogue.id)
+        return progress is None or progress.closing_done
 
     async def run(self, dialogue: Dialogue) -> None:
         """Lock the channel and every thread, then post each missing part of the wrap-up."""
@@ -45,27 +47,66 @@ class Closing:
             return
         channel = await attempt("find the dialogue channel", self._gateway.text_channel(dialogue.channel_id))
         if channel is None:
-            log.warning("Dialogue %s: channel %s is gone; nothing to lock", dialogue.id, dialogue.channel_id)
-            await dialogues_db.mark_locked(self._db, dialogue.id, self._clock())
+            log.warning("Dialogue %s: channel %s is gone; nothing to lock or post", dialogue.id, dialogue.channel_id)
+            now = self._clock()
+            await dialogues_db.mark_locked(self._db, dialogue.id, now)
+            for thread_id in await dialogues_db.thread_ids(self._db, dialogue.id, unlocked_only=True):
+                await dialogues_db.mark_thread_locked(self._db, thread_id, now)
+            await dialogues_db.set_wrapup_parts(self._db, dialogue.id, 0)
             return
         await self.lock(dialogue, channel)
-        posted = await dialogues_db.bot_messages(self._db, dialogue.id, "wrapup")
-        stats = await posts_db.stats(self._db, dialogue.id)
-        for part, text in enumerate(render.wrapup(dialogue, stats)):
-            if part in posted:
-                continue
-            message = await post_once(self._gateway, channel, text, "post the wrap-up", set(posted.values()))
-            await dialogues_db.add_bot_message(
-                self._db, dialogue.id, "wrapup", part, channel.id, message.id, self._clock()
-            )
+        await self._post_wrapup(dialogue, channel)
 
     async def lock(self, dialogue: Dialogue, channel: discord.TextChannel) -> None:
-        """Deny posting in the channel, then lock and archive each recorded thread; each step recorded."""
-        if dialogue.locked_at is None:
-            await attempt("lock the channel", self._gateway.lock_channel(channel, self._settings.facilitator_role))
+        """Deny posting in the channel, then lock and archive each recorded thread; each step recorded.
+
+        ``locked_at`` is written only once Discord's answer shows every overwrite in place: until then the
+        dialogue is still taking posts, and they are recorded.
+        """
+        current = await dialogues_db.get(self._db, dialogue.id)
+        if current is not None and current.locked_at is None:
+            applied = await attempt(
+                "lock the channel", self._gateway.lock_channel(channel, self._settings.facilitator_role)
+            )
+            if not applied:
+                raise StepFailed("Discord accepted the channel lock but did not apply all of it")
             await dialogues_db.mark_locked(self._db, dialogue.id, self._clock())
         for thread_id in await dialogues_db.thread_ids(self._db, dialogue.id, unlocked_only=True):
-            exists = await attempt(f"lock thread {thread_id}", self._gateway.lock_thread(thread_id))
+            exists = await attempt("lock a thread", self._gateway.lock_thread(thread_id))
             if not exists:
                 log.info("Dialogue %s: thread %s no longer exists", dialogue.id, thread_id)
             await dialogues_db.mark_thread_locked(self._db, thread_id, self._clock())
+
+    async def _post_wrapup(self, dialogue: Dialogue, channel: discord.TextChannel) -> None:
+        """Post each wrap-up part not yet recorded, each with its own nonce; complete means every part."""
+        stats = await posts_db.stats(self._db, dialogue.id)
+        parts = render.wrapup(dialogue, stats)
+        # The count is written before the first part goes out, so a later run knows how many to expect.
+        first_run = await dialogues_db.set_wrapup_parts(self._db, dialogue.id, len(parts))
+        posted = await dialogues_db.bot_messages(self._db, dialogue.id, "wrapup")
+        progress = await self.progress(dialogue.id)
+        expected = progress.wrapup_expected if progress and progress.wrapup_expected is not None else len(parts)
+        if expected != len(parts):
+            # The numbers changed since the count was written and the text splits differently now.
+            log.warning("Dialogue %s: wrap-up now has %d parts, not %d", dialogue.id, len(parts), expected)
+            expected = len(parts)
+            await dialogues_db.set_wrapup_parts(self._db, dialogue.id, expected, replace=True)
+        missing = [part for part in range(expected) if part not in posted]
+        adopted: dict[str, discord.Message] = {}
+        if missing and not first_run:
+            # An earlier run may have posted a part and stopped before recording it: adopt it (one read).
+            adopted = await attempt(
+                "read the channel",
+                self._gateway.find_own_messages(
+                    channel, {parts[part] for part in missing}, exclude=set(posted.values())
+                ),
+            )
+        for part in missing:
+            text = parts[part]
+            message = adopted.get(text)
+            if message is None:
+                nonce = step_nonce(dialogue.id, "wrapup", part)
+                message = await attempt("post the wrap-up", self._gateway.post(channel, text, nonce=nonce))
+            await dialogues_db.add_bot_message(
+                self._db, dialogue.id, "wrapup", part, channel.id, message.id, self._clock()
+            )

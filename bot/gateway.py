@@ -8,7 +8,7 @@ from datetime import datetime
 
 import discord
 
-__all__ = ("MENTIONS_OFF", "REQUIRED_PERMISSIONS", "Gateway", "permission_label")
+__all__ = ("LOCKED", "MENTIONS_OFF", "REQUIRED_PERMISSIONS", "Gateway", "closing_overwrites", "permission_label")
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,50 @@ REQUIRED_PERMISSIONS: tuple[str, ...] = (
     "read_message_history",
     "embed_links",
 )
+
+
+# What a closed dialogue takes away from everyone but the facilitators and the bot.
+LOCKED: tuple[str, ...] = (
+    "send_messages",
+    "send_messages_in_threads",
+    "create_public_threads",
+    "create_private_threads",
+)
+
+
+def closing_overwrites(
+    channel: discord.TextChannel, facilitator_role: str
+) -> dict[discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite]:
+    """The channel's overwrites once closed: every allow of a ``LOCKED`` permission removed, @everyone denied.
+
+    Other permissions in each overwrite are kept. Roles lose the allow by an explicit deny; members by going
+    back to neutral, so that a facilitator with a member overwrite still speaks through the facilitators' role.
+    """
+    guild = channel.guild
+    facilitators = discord.utils.get(guild.roles, name=facilitator_role)
+    result: dict[discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite] = {}
+    for target, current in channel.overwrites.items():
+        if target.id in (guild.me.id, guild.default_role.id) or (facilitators and target.id == facilitators.id):
+            continue
+        allow, deny = current.pair()
+        overwrite = discord.PermissionOverwrite.from_pair(allow, deny)
+        is_role = isinstance(target, discord.Role) or getattr(target, "type", None) is discord.Role
+        for name in LOCKED:
+            if getattr(overwrite, name) is True:
+                setattr(overwrite, name, False if is_role else None)
+        result[target] = overwrite
+    everyone = channel.overwrites_for(guild.default_role)
+    everyone.update(**dict.fromkeys(LOCKED, False))
+    result[guild.default_role] = everyone
+    if facilitators is not None:
+        speak = channel.overwrites_for(facilitators)
+        speak.update(send_messages=True, send_messages_in_threads=True, create_public_threads=True)
+        result[facilitators] = speak
+    # The bot keeps an explicit allow, so it can still post the wrap-up after @everyone is denied.
+    own = channel.overwrites_for(guild.me)
+    own.update(**dict.fromkeys(LOCKED, True), manage_threads=True, view_channel=True)
+    result[guild.me] = own
+    return result
 
 
 def permission_label(name: str) -> str:
@@ -160,52 +204,45 @@ class Gateway:
         """Replace a channel's topic."""
         await channel.edit(topic=topic)
 
-    async def lock_channel(self, channel: discord.TextChannel, facilitator_role: str) -> None:
-        """Stop everyone posting; the bot keeps an explicit allow and facilitators may still post."""
-        guild = channel.guild
-        speak = discord.PermissionOverwrite(
-            send_messages=True, send_messages_in_threads=True, create_public_threads=True
-        )
-        # The bot's own allow goes first, so it can still post the wrap-up after @everyone is denied.
-        await channel.set_permissions(
-            guild.me,
-            overwrite=discord.PermissionOverwrite(
-                send_messages=True,
-                send_messages_in_threads=True,
-                create_public_threads=True,
-                create_private_threads=True,
-                manage_threads=True,
-                view_channel=True,
-            ),
-            reason="dialogue-bot: dialogue closed",
-        )
-        role = discord.utils.get(guild.roles, name=facilitator_role)
-        if role is not None:
-            await channel.set_permissions(role, overwrite=speak, reason="dialogue-bot: dialogue closed")
-        await channel.set_permissions(
-            guild.default_role,
-            overwrite=discord.PermissionOverwrite(
-                send_messages=False,
-                send_messages_in_threads=False,
-                create_public_threads=False,
-                create_private_threads=False,
-            ),
-            reason="dialogue-bot: dialogue closed",
-        )
+    async def lock_channel(self, channel: discord.TextChannel, facilitator_role: str) -> bool:
+        """Stop everyone posting or starting threads, in one request; return whether Discord applied all of it.
+
+        @everyone is denied, and every other role or member overwrite that allows sending or starting threads
+        loses that allow (a members-only role with an explicit allow would otherwise still post). Only the
+        facilitators' role and the bot keep an explicit allow: the bot still posts the wrap-up.
+        """
+        wanted = closing_overwrites(channel, facilitator_role)
+        edited = await channel.edit(overwrites=wanted, reason="dialogue-bot: dialogue closed")
+        applied = edited.overwrites if isinstance(edited, discord.TextChannel) else {}
+        by_id = {target.id: overwrite for target, overwrite in applied.items()}
+        return all(by_id.get(target.id, discord.PermissionOverwrite()) == ow for target, ow in wanted.items())
 
     async def lock_thread(self, thread_id: int) -> bool:
-        """Lock and archive a thread; return False if it no longer exists."""
+        """Lock and archive a thread in one request (never fetched first); return False if it no longer exists."""
         thread = self._client.get_channel(thread_id)
-        if not isinstance(thread, discord.Thread):
-            try:
-                fetched = await self._client.fetch_channel(thread_id)
-            except discord.NotFound:
-                return False
-            if not isinstance(fetched, discord.Thread):
-                return False
-            thread = fetched
-        await thread.edit(locked=True, archived=True, reason="dialogue-bot: dialogue closed")
-        return True
+        if isinstance(thread, discord.Thread):
+            edited = await thread.edit(locked=True, archived=True, reason="dialogue-bot: dialogue closed")
+            return edited.locked
+        try:
+            # An archived thread is not cached; editing it by id spares a fetch.
+            payload = await self._client.http.edit_channel(
+                thread_id, reason="dialogue-bot: dialogue closed", locked=True, archived=True
+            )
+        except discord.NotFound:
+            return False
+        metadata = payload.get("thread_metadata") if isinstance(payload, dict) else None
+        return bool(metadata.get("locked", True)) if isinstance(metadata, dict) else True
+
+    async def find_own_messages(
+        self, channel: discord.TextChannel, contents: set[str], *, exclude: set[int], limit: int = 50
+    ) -> dict[str, discord.Message]:
+        """Return the bot's recent messages in ``channel`` whose text is one of ``contents``, by text (one read)."""
+        me = channel.guild.me.id
+        found: dict[str, discord.Message] = {}
+        async for message in channel.history(limit=limit):
+            if message.author.id == me and message.content in contents and message.id not in exclude:
+                found.setdefault(message.content, message)
+        return found
 
     async def history(self, channel_id: int, after: int | datetime) -> list[discord.Message]:
         """Return the messages of a channel or thread after a message id or an instant, oldest first."""

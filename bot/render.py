@@ -6,16 +6,23 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from .domain.models import Dialogue, PostStats, Question, State
+from .domain.progress import Progress
 
 __all__ = (
     "MESSAGE_LIMIT",
     "channel_topic",
+    "close_interrupted",
+    "close_reply",
     "created_confirmation",
     "dialogue_list",
     "intro",
+    "open_reply",
+    "open_step_failed",
+    "pending",
     "plural",
     "split_message",
     "status",
+    "step_failed",
     "timestamp",
     "window",
     "wrapup",
@@ -101,7 +108,91 @@ def wrapup(dialogue: Dialogue, stats: PostStats) -> list[str]:
     return split_message("\n".join(lines))
 
 
-def status(dialogue: Dialogue, stats: PostStats, extra_sections: Sequence[str] = ()) -> str:
+def pending(progress: Progress) -> str | None:
+    """The step still to do, why it failed and when it is retried (a Discord relative time); None if none is."""
+    step = progress.closing_next if progress.state is State.CLOSED else progress.opening_next
+    if step is None and progress.pending_step is None:
+        return None
+    if progress.pending_step is None:
+        return f"it still has to {step}"
+    text = f"the bot could not {step or progress.pending_step}"
+    if progress.pending_reason:
+        text += f" ({progress.pending_reason})"
+    if progress.retry_at is not None:
+        text += f"; it tries again {timestamp(progress.retry_at, 'R')}"
+    return text
+
+
+def _channel_gone(progress: Progress) -> bool:
+    # A close that found its channel deleted records a wrap-up of no parts: nothing was locked or posted.
+    return progress.has_channel and progress.wrapup_expected == 0
+
+
+def _closing_line(progress: Progress) -> str:
+    if progress.closing_done and _channel_gone(progress):
+        return "Closing: done: the channel had been deleted, so there was nothing to lock or post."
+    if progress.closing_done:
+        return "Closing: done: the channel and its threads are locked and the wrap-up is posted."
+    steps = ", ".join(f"{step.value} {'✓' if done else '…'}" for step, done in progress.closing_steps)
+    waiting = pending(progress)
+    return f"Closing: not finished ({steps})" + (f"; {waiting}." if waiting else ".")
+
+
+def close_reply(dialogue: Dialogue, progress: Progress) -> str:
+    """The answer to ``/dialogue close``: "done" only when every closing step is recorded as done."""
+    if progress.closing_done and _channel_gone(progress):
+        return f"“{dialogue.title}” is closed. Its channel had been deleted, so there was nothing to lock or post."
+    if progress.closing_done:
+        return f"“{dialogue.title}” is closed: the channel and its threads are locked and the wrap-up is posted."
+    text = f"“{dialogue.title}” is closed, but not finished: {pending(progress) or 'a step is still to do'}."
+    if not progress.channel_locked:
+        text += " Until the lock takes effect people can still post, and their posts are recorded."
+    text += " `/dialogue status` shows where it stands; `/dialogue close` again retries now."
+    return text
+
+
+def close_interrupted(dialogue: Dialogue, progress: Progress) -> str:
+    """Tell facilitators (once per run of failures) that closing stopped at a step, and when it is retried."""
+    return (
+        f"Closing “{dialogue.title}” (#{dialogue.id}) was interrupted: {pending(progress) or 'a step failed'}. "
+        "The bot keeps trying; `/dialogue close` retries now."
+    )
+
+
+def open_step_failed(dialogue: Dialogue, step: str, reason: str, retry_at: datetime) -> str:
+    """Tell facilitators (once) that a live dialogue's later opening step failed, and when it is retried."""
+    return (
+        f"“{dialogue.title}” (#{dialogue.id}) is open, but the bot could not {step}: {reason}. "
+        f"It tries again {timestamp(retry_at, 'R')}."
+    )
+
+
+def step_failed(dialogue: Dialogue, reason: str, retry_at: datetime) -> str:
+    """Tell facilitators (once) that a scheduled step of a dialogue failed unexpectedly, and when it is retried."""
+    return (
+        f"A step of “{dialogue.title}” (#{dialogue.id}) failed: {reason}. "
+        f"The bot tries again {timestamp(retry_at, 'R')}."
+    )
+
+
+def open_reply(dialogue: Dialogue, progress: Progress) -> str:
+    """The answer to ``/dialogue open``, naming any opening step still pending."""
+    if dialogue.state is State.FAILED:
+        return f"“{dialogue.title}” could not open: {dialogue.failure_reason}."
+    text = f"“{dialogue.title}” is open in <#{dialogue.channel_id}> until {timestamp(dialogue.closes_at)}."
+    waiting = pending(progress)
+    if waiting:
+        text += f" One step is not done yet: {waiting}."
+    return text
+
+
+def status(
+    dialogue: Dialogue,
+    stats: PostStats,
+    extra_sections: Sequence[str] = (),
+    *,
+    progress: Progress | None = None,
+) -> str:
     """A facilitator's overview of one dialogue, cut to one message."""
     state = dialogue.state.value
     if dialogue.state is State.FAILED and dialogue.failure_reason:
@@ -114,6 +205,10 @@ def status(dialogue: Dialogue, stats: PostStats, extra_sections: Sequence[str] =
     ]
     if dialogue.channel_id:
         lines.append(f"Channel: <#{dialogue.channel_id}>")
+    if progress is not None and progress.state is State.CLOSED:
+        lines.append(_closing_line(progress))
+    elif progress is not None and (waiting := pending(progress)):
+        lines.append(f"{'Opening: not finished' if progress.opening_next else 'Pending'}: {waiting}.")
     lines.append(f"Activity: {plural(stats.posts, 'post')} from {plural(stats.participants, 'participant')}")
     for thread in stats.threads:
         lines.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import discord
@@ -19,12 +20,13 @@ from .domain.errors import DialogueNotFound, InvalidInput, InvalidTransition
 from .domain.lifecycle import ALLOWED, Action, due_action, require_transition
 from .domain.models import Dialogue, DialogueDraft, PostStats, State
 from .domain.parsing import MAX_DURATION
+from .domain.progress import Progress, Step
 from .gateway import Gateway
 from .leaders import LeaderService
 from .opening import Opening
 from .recording import IncomingPost, Recorder
 from .scheduler import Scheduler
-from .steps import DialogueLocks, Retries, StepFailed, attempt
+from .steps import DialogueLocks, InFlight, Retries, StepFailed, attempt, unexpected
 
 __all__ = ("DialogueService",)
 
@@ -55,6 +57,8 @@ class DialogueService:
         self._retries = Retries()
         # One dialogue's steps run one at a time: a release, a resume, a close and a command never interleave.
         self._locks = DialogueLocks()
+        # Steps and listeners running now: shutting down waits for them before the database closes.
+        self._busy = InFlight()
 
     # ----- reading -------------------------------------------------------------------------------
 
@@ -81,6 +85,17 @@ class DialogueService:
 
     async def stats(self, dialogue_id: int) -> PostStats:
         return await posts_db.stats(self.db, dialogue_id)
+
+    async def progress(self, dialogue_id: int) -> Progress:
+        """Which steps of a dialogue are done, which one is pending, why, and when it is retried."""
+        progress = await dialogues_db.progress(self.db, dialogue_id, self.clock())
+        if progress is None:
+            raise DialogueNotFound(f"There is no dialogue #{dialogue_id}.")
+        return progress
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait (at most ``timeout`` seconds) for running steps and listeners; return whether all finished."""
+        return await self._busy.wait(timeout)
 
     # ----- creating and scheduling ---------------------------------------------------------------
 
@@ -115,10 +130,16 @@ class DialogueService:
             self.scheduler.place(prefix + "close", now, self.finish_close, dialogue.id)
 
     async def schedule_all(self) -> None:
-        """Rebuild every job from the database (at start-up)."""
+        """Rebuild every job from the database (at start-up); closed dialogues that are done need none."""
         active = await dialogues_db.in_states(self.db, (State.SCHEDULED, State.OPEN, State.FAILED, State.CLOSED))
+        # One set-based read decides which closed dialogues are complete, not a query or two per dialogue.
+        done = {
+            progress.dialogue_id
+            for progress in await dialogues_db.progress_in_states(self.db, (State.CLOSED,), self.clock())
+            if progress.closing_done
+        }
         for dialogue in active:
-            if dialogue.state is State.CLOSED and await self.closing.complete(dialogue):
+            if dialogue.state is State.CLOSED and dialogue.id in done:
                 continue
             self.schedule(dialogue, resume=True)
         log.info("Scheduled jobs for %d dialogues", len(active))
@@ -135,28 +156,53 @@ class DialogueService:
                 )
 
     async def run_due(self, dialogue_id: int) -> None:
-        """Scheduler callback: do whatever the record says is due now (nothing if it is done)."""
+        """Scheduler callback: do whatever the record says is due now (nothing if it is done).
+
+        Nothing escapes a job: an unexpected error is logged with its traceback and the job placed again later.
+        """
         await self.gateway.wait_until_ready()
-        async with self._locks(dialogue_id):
+        async with self._busy():
+            try:
+                async with self._locks(dialogue_id):
+                    await self._run_due(dialogue_id)
+            except Exception as error:
+                await self._job_failed(dialogue_id, "run a scheduled step", error, self.run_due)
+
+    async def _run_due(self, dialogue_id: int) -> None:
+        dialogue = await dialogues_db.get(self.db, dialogue_id)
+        if dialogue is None:
+            return
+        action = due_action(dialogue, self.clock())
+        if action is Action.OPEN:
+            await self._open(dialogue.id)
+        elif action is Action.CLOSE:
+            await self._close(dialogue.id, timer=True)
+        elif action is Action.MISS:
+            await self._miss(dialogue)
+        elif dialogue.state is State.OPEN:
+            await self._continue_open(dialogue)
+            await self.recorder.catch_up(dialogue)
+
+    async def _job_failed(
+        self, dialogue_id: int, what: str, error: Exception, callback: Callable[[int], Awaitable[object]]
+    ) -> None:
+        """A job's last line of defence: log the traceback, place the job again with back-off, tell people once."""
+        failure = unexpected(what, error)
+        try:
+            retry_at = self.clock() + self._retries.next_delay(dialogue_id)
+            self.scheduler.place(f"dialogue:{dialogue_id}:retry", retry_at, callback, dialogue_id)
             dialogue = await dialogues_db.get(self.db, dialogue_id)
-            if dialogue is None:
-                return
-            action = due_action(dialogue, self.clock())
-            if action is Action.OPEN:
-                await self._open(dialogue.id)
-            elif action is Action.CLOSE:
-                await self._close(dialogue.id)
-            elif action is Action.MISS:
-                await self._miss(dialogue)
-            elif dialogue.state is State.OPEN:
-                await self._continue_open(dialogue)
-                await self.recorder.catch_up(dialogue)
+            if dialogue is not None:
+                await dialogues_db.set_pending(self.db, dialogue_id, what, failure.reason, retry_at)
+                await self._notify_once(dialogue, render.step_failed(dialogue, failure.reason, retry_at))
+        except Exception:
+            log.exception("Dialogue %s: could not even schedule a retry", dialogue_id)
 
     # ----- opening -------------------------------------------------------------------------------
 
     async def open(self, dialogue_id: int, *, manual: bool = False) -> Dialogue:
         """Open a scheduled (or failed) dialogue now; if it is open already, finish any missing step."""
-        async with self._locks(dialogue_id):
+        async with self._busy(), self._locks(dialogue_id):
             return await self._open(dialogue_id, manual=manual)
 
     async def _open(self, dialogue_id: int, *, manual: bool = False) -> Dialogue:
@@ -189,26 +235,29 @@ class DialogueService:
     async def _continue_open(self, dialogue: Dialogue) -> None:
         await self.schedule_release(dialogue)
         try:
-            await self.opening.run(dialogue)
+            try:
+                await self.opening.run(dialogue)
+            except StepFailed:
+                raise
+            except Exception as error:
+                raise unexpected("open the dialogue", error) from error
         except StepFailed as failure:
             if await dialogues_db.is_ready(self.db, dialogue.id):
                 # Already live (a staged release or a resume failed): keep it open and try again later.
                 log.warning("Dialogue %s: a later opening step failed: %s", dialogue.id, failure.reason)
-                self.scheduler.place(
-                    f"dialogue:{dialogue.id}:open",
-                    self.clock() + self._retries.next_delay(dialogue.id),
-                    self.run_due,
-                    dialogue.id,
-                )
+                retry_at = self.clock() + self._retries.next_delay(dialogue.id)
+                progress = await self.progress(dialogue.id)
+                step = progress.opening_next or Step.THREADS
+                await dialogues_db.set_pending(self.db, dialogue.id, step.value, failure.reason, retry_at)
+                self.scheduler.place(f"dialogue:{dialogue.id}:open", retry_at, self.run_due, dialogue.id)
                 await self._notify_once(
-                    dialogue,
-                    f"“{dialogue.title}” (#{dialogue.id}) is open, but a step could not be done: {failure.reason}. "
-                    "The bot keeps trying.",
+                    dialogue, render.open_step_failed(dialogue, step.value, failure.reason, retry_at)
                 )
                 return
             await self._fail(dialogue, failure.reason)
             return
         self._retries.reset(dialogue.id)
+        await dialogues_db.clear_pending(self.db, dialogue.id)
         if await dialogues_db.mark_ready(self.db, dialogue.id, self.clock()):
             log.info("Dialogue %s in guild %s: opening complete", dialogue.id, dialogue.guild_id)
             self.gateway.dispatch("dialogue_opened", await self.get(dialogue.id))
@@ -248,7 +297,8 @@ class DialogueService:
 
     async def record(self, post: IncomingPost, message: discord.Message | None = None) -> bool:
         """Record a participant's post; return whether it was recorded."""
-        return await self.recorder.record(post, message)
+        async with self._busy():
+            return await self.recorder.record(post, message)
 
     async def catch_up(self, dialogue: Dialogue, until: datetime | None = None) -> int:
         """Record what people posted while the bot was away."""
@@ -256,15 +306,17 @@ class DialogueService:
 
     async def record_edit(self, message_id: int, content: str) -> bool:
         """Keep the latest text of an edited post."""
-        return await self.recorder.record_edit(message_id, content)
+        async with self._busy():
+            return await self.recorder.record_edit(message_id, content)
 
     async def record_deletion(self, message_ids: list[int]) -> int:
         """Forget the text of deleted posts."""
-        return await self.recorder.record_deletion(message_ids)
+        async with self._busy():
+            return await self.recorder.record_deletion(message_ids)
 
     async def extend(self, dialogue_id: int, by: timedelta) -> Dialogue:
         """Move the closing time later and re-place the close job."""
-        async with self._locks(dialogue_id):
+        async with self._busy(), self._locks(dialogue_id):
             return await self._extend(dialogue_id, by)
 
     async def _extend(self, dialogue_id: int, by: timedelta) -> Dialogue:
@@ -295,7 +347,7 @@ class DialogueService:
 
     async def cancel(self, dialogue_id: int) -> Dialogue:
         """Call off a dialogue that has not opened, and lock anything a failed opening left."""
-        async with self._locks(dialogue_id):
+        async with self._busy(), self._locks(dialogue_id):
             return await self._cancel(dialogue_id)
 
     async def _cancel(self, dialogue_id: int) -> Dialogue:
@@ -315,10 +367,15 @@ class DialogueService:
 
     async def close(self, dialogue_id: int, *, manual: bool = False) -> Dialogue:
         """Close an open dialogue now (or finish a close that was interrupted)."""
-        async with self._locks(dialogue_id):
+        async with self._busy(), self._locks(dialogue_id):
             return await self._close(dialogue_id, manual=manual)
 
-    async def _close(self, dialogue_id: int, *, manual: bool = False) -> Dialogue:
+    async def _close(self, dialogue_id: int, *, manual: bool = False, timer: bool = False) -> Dialogue:
+        """Move an open dialogue to ``closed`` and run the closing steps.
+
+        The timer's close (``timer``) happens only if the closing time has passed when the state changes: an
+        extension that landed after the job fired (or during the catch-up) wins, and the timer does nothing.
+        """
         dialogue = await self.get(dialogue_id)
         if dialogue.state is State.CLOSED:
             if await self.closing.complete(dialogue):
@@ -329,50 +386,76 @@ class DialogueService:
         require_transition(dialogue, Action.CLOSE)
         # Posts written while the bot was away still belong in the record (and the wrap-up's numbers).
         await self.recorder.catch_up(dialogue, until=min(self.clock(), dialogue.closes_at))
-        if not await dialogues_db.transition(self.db, dialogue.id, (State.OPEN,), State.CLOSED, self.clock()):
-            log.info("Dialogue %s: close lost a race, nothing to do", dialogue.id)
+        now = self.clock()
+        if timer:
+            won = await dialogues_db.close_if_due(self.db, dialogue.id, now)
+        else:
+            won = await dialogues_db.transition(self.db, dialogue.id, (State.OPEN,), State.CLOSED, now)
+        if not won:
+            log.info("Dialogue %s: close not due or lost a race, nothing to do", dialogue.id)
             return await self.get(dialogue_id)
         log.info("Dialogue %s in guild %s: open -> closed", dialogue.id, dialogue.guild_id)
         self.scheduler.remove_prefix(f"dialogue:{dialogue.id}:")
         return await self._finish_close(dialogue.id)
 
-    async def finish_close(self, dialogue_id: int) -> Dialogue:
-        """Lock the channel and every thread, then post the wrap-up once; retry later if Discord refuses."""
+    async def finish_close(self, dialogue_id: int) -> Dialogue | None:
+        """Lock the channel and every thread, then post the wrap-up once; retry later if a step fails."""
         await self.gateway.wait_until_ready()
-        async with self._locks(dialogue_id):
-            return await self._finish_close(dialogue_id)
+        async with self._busy():
+            try:
+                async with self._locks(dialogue_id):
+                    return await self._finish_close(dialogue_id)
+            except Exception as error:
+                await self._job_failed(dialogue_id, "finish closing", error, self.finish_close)
+                return None
 
     async def _finish_close(self, dialogue_id: int) -> Dialogue:
         dialogue = await self.get(dialogue_id)
         if dialogue.state is not State.CLOSED:
             return dialogue
         if await self.closing.complete(dialogue):
+            await dialogues_db.clear_pending(self.db, dialogue.id)
             return dialogue
         try:
-            await self.closing.run(dialogue)
+            try:
+                await self.closing.run(dialogue)
+            except StepFailed:
+                raise
+            except Exception as error:
+                raise unexpected("close the dialogue", error) from error
         except StepFailed as failure:
-            log.warning("Dialogue %s: closing interrupted: %s", dialogue.id, failure.reason)
-            delay = self._retries.next_delay(dialogue.id)
-            self.scheduler.place(f"dialogue:{dialogue.id}:close", self.clock() + delay, self.finish_close, dialogue.id)
-            await self._notify_once(
-                dialogue,
-                f"Closing “{dialogue.title}” (#{dialogue.id}) was interrupted: {failure.reason}. "
-                "The bot keeps trying; `/dialogue close` retries now.",
-            )
+            await self._close_failed(dialogue, failure.reason)
             return await self.get(dialogue_id)
         self._retries.reset(dialogue.id)
+        await dialogues_db.clear_pending(self.db, dialogue.id)
         closed = await self.get(dialogue_id)
+        log.info("Dialogue %s in guild %s: closing complete", closed.id, closed.guild_id)
         self.gateway.dispatch("dialogue_closed", closed)
         return closed
+
+    async def _close_failed(self, dialogue: Dialogue, reason: str) -> None:
+        """Record which closing step is pending and why, place the retry with back-off, tell facilitators once."""
+        retry_at = self.clock() + self._retries.next_delay(dialogue.id)
+        progress = await self.progress(dialogue.id)
+        step = progress.closing_next or Step.LOCK_CHANNEL
+        log.warning("Dialogue %s: closing step '%s' failed: %s; retry at %s", dialogue.id, step, reason, retry_at)
+        await dialogues_db.set_pending(self.db, dialogue.id, step.value, reason, retry_at)
+        self.scheduler.place(f"dialogue:{dialogue.id}:close", retry_at, self.finish_close, dialogue.id)
+        await self._notify_once(dialogue, render.close_interrupted(dialogue, await self.progress(dialogue.id)))
 
     async def _lock_leftovers(self, dialogue: Dialogue) -> None:
         """Lock what a failed opening left behind, so a cancelled or missed dialogue takes no posts."""
         if dialogue.channel_id is None:
             return
         try:
-            channel = await attempt("find the dialogue channel", self.gateway.text_channel(dialogue.channel_id))
-            if channel is not None:
-                await self.closing.lock(await self.get(dialogue.id), channel)
+            try:
+                channel = await attempt("find the dialogue channel", self.gateway.text_channel(dialogue.channel_id))
+                if channel is not None:
+                    await self.closing.lock(await self.get(dialogue.id), channel)
+            except StepFailed:
+                raise
+            except Exception as error:
+                raise unexpected("lock what the opening left", error) from error
         except StepFailed as failure:
             log.warning("Dialogue %s: could not lock what its opening left: %s", dialogue.id, failure.reason)
             await self.notify(
@@ -395,9 +478,9 @@ class DialogueService:
                 try:
                     await self.gateway.post(channel, text)
                     return
-                except discord.HTTPException as error:
-                    log.warning("Could not post to the log channel of guild %s: %s", guild.id, error)
+                except Exception as error:
+                    log.warning("Could not post to the log channel of guild %s: %r", guild.id, error)
         try:
             await self.gateway.send_dm(dialogue.created_by, text)
-        except discord.HTTPException as error:
+        except Exception as error:
             log.warning("Could not tell the creator of dialogue %s (%s): %s", dialogue.id, dialogue.created_by, error)

@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable
+import logging
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import TypeVar
 
+import aiohttp
 import discord
 
 from .gateway import Gateway
 
-__all__ = ("FIRST_RETRY", "MAX_RETRY", "DialogueLocks", "Retries", "StepFailed", "attempt", "post_once", "step_nonce")
+__all__ = (
+    "FIRST_RETRY",
+    "MAX_RETRY",
+    "DialogueLocks",
+    "InFlight",
+    "Retries",
+    "StepFailed",
+    "attempt",
+    "post_once",
+    "step_nonce",
+    "unexpected",
+)
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 # A step Discord refused is tried again after this long, doubling up to MAX_RETRY.
 FIRST_RETRY = timedelta(minutes=5)
@@ -37,6 +53,16 @@ async def attempt(what: str, action: Awaitable[T]) -> T:
         raise StepFailed(f"Discord refused to {what}: missing permissions ({error.text})") from error
     except discord.HTTPException as error:
         raise StepFailed(f"Discord failed to {what}: HTTP {error.status} {error.text}".rstrip()) from error
+    except (TimeoutError, aiohttp.ClientError, OSError) as error:
+        # The network, not Discord, failed: the request may or may not have landed (nonces cover that).
+        log.warning("Could not %s: %r", what, error, exc_info=error)
+        raise StepFailed(f"the connection to Discord failed while trying to {what} ({type(error).__name__})") from error
+
+
+def unexpected(what: str, error: BaseException) -> StepFailed:
+    """Turn an error no step expected (a bug, a database error) into a reason; the traceback goes to the log."""
+    log.error("A step (%s) raised an exception", what, exc_info=error)
+    return StepFailed(f"an unexpected error stopped the bot while trying to {what} ({type(error).__name__})")
 
 
 def step_nonce(dialogue_id: int, step: str, part: int = 0) -> str:
@@ -98,3 +124,39 @@ class DialogueLocks:
         if lock is None:
             lock = self._locks[dialogue_id] = asyncio.Lock()
         return lock
+
+
+class InFlight:
+    """Counts the steps and listeners running now, so shutting down can wait for them before closing the database."""
+
+    def __init__(self) -> None:
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[None]:
+        self._running += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._running -= 1
+            if self._running == 0:
+                self._idle.set()
+
+    @property
+    def running(self) -> int:
+        """How many are running now."""
+        return self._running
+
+    async def wait(self, timeout: float) -> bool:
+        """Wait until nothing runs, at most ``timeout`` seconds; return whether everything finished."""
+        if self._running == 0:
+            return True
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            log.warning("%d steps or listeners still running after %.0f s; closing anyway", self._running, timeout)
+            return False
+        return True

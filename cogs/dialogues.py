@@ -11,7 +11,6 @@ from discord.ext import commands
 from bot import render
 from bot.app import DialogueBot
 from bot.domain.errors import DialogueError
-from bot.domain.models import State
 from bot.domain.parsing import parse_duration, parse_timezone
 from bot.services import DialogueService
 
@@ -67,9 +66,7 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
         async def run() -> str:
             found = await self.service.resolve(guild_id(interaction), dialogue)
             opened = await self.service.open(found.id, manual=True)
-            if opened.state is State.FAILED:
-                return f"“{opened.title}” could not open: {opened.failure_reason}."
-            return f"“{opened.title}” is open in <#{opened.channel_id}> until {render.timestamp(opened.closes_at)}."
+            return render.open_reply(opened, await self.service.progress(opened.id))
 
         await answer(interaction, run)
 
@@ -80,7 +77,7 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
         async def run() -> str:
             found = await self.service.resolve(guild_id(interaction), dialogue)
             closed = await self.service.close(found.id, manual=True)
-            return f"“{closed.title}” is closed; the channel and its threads are locked."
+            return render.close_reply(closed, await self.service.progress(closed.id))
 
         await answer(interaction, run)
 
@@ -117,7 +114,8 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
             found = await self.service.resolve(guild_id(interaction), dialogue)
             stats = await self.service.stats(found.id)
             leaders = await self.bot.leaders.status_section(found)
-            return render.status(found, stats, [leaders] if leaders else [])
+            progress = await self.service.progress(found.id)
+            return render.status(found, stats, [leaders] if leaders else [], progress=progress)
 
         await answer(interaction, run)
 

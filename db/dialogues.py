@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.models import Dialogue, DialogueDraft, Question, State
+from bot.domain.progress import Progress
 
 from .connection import Database, Row
 from .timeutil import from_epoch, maybe_from_epoch, to_epoch
@@ -15,6 +16,8 @@ __all__ = (
     "add_thread",
     "bot_messages",
     "by_channel",
+    "clear_pending",
+    "close_if_due",
     "create",
     "get",
     "in_guild",
@@ -24,10 +27,14 @@ __all__ = (
     "mark_locked",
     "mark_ready",
     "mark_thread_locked",
+    "progress",
+    "progress_in_states",
     "questions",
     "set_channel",
     "set_closes_at",
+    "set_pending",
     "set_question_thread",
+    "set_wrapup_parts",
     "thread_ids",
     "thread_origin",
     "transition",
@@ -297,3 +304,93 @@ async def add_bot_message(
         "VALUES (?, ?, ?, ?, ?, ?)",
         (dialogue_id, kind, part, channel_id, message_id, to_epoch(now)),
     )
+
+
+async def close_if_due(db: Database, dialogue_id: int, now: datetime) -> bool:
+    """Close an open dialogue only if its closing time has passed (the timer's compare-and-set).
+
+    An extension that landed after the timer fired moved ``closes_at`` later, so this changes nothing.
+    """
+    stamp = to_epoch(now)
+    changed = await db.execute(
+        "UPDATE dialogues SET state = ?, failure_reason = NULL, updated_at = ?, closed_at = ? "
+        "WHERE id = ? AND state = ? AND closes_at <= ?",
+        (State.CLOSED.value, stamp, stamp, dialogue_id, State.OPEN.value, stamp),
+    )
+    return changed == 1
+
+
+async def set_pending(db: Database, dialogue_id: int, step: str, reason: str, retry_at: datetime) -> None:
+    """Record the step a retry is waiting on, why it failed, and when it is tried again."""
+    await db.execute(
+        "UPDATE dialogues SET pending_step = ?, pending_reason = ?, retry_at = ? WHERE id = ?",
+        (step, reason, to_epoch(retry_at), dialogue_id),
+    )
+
+
+async def clear_pending(db: Database, dialogue_id: int) -> None:
+    """Forget a pending step once the steps have all succeeded."""
+    await db.execute(
+        "UPDATE dialogues SET pending_step = NULL, pending_reason = NULL, retry_at = NULL "
+        "WHERE id = ? AND pending_step IS NOT NULL",
+        (dialogue_id,),
+    )
+
+
+async def set_wrapup_parts(db: Database, dialogue_id: int, parts: int, *, replace: bool = False) -> bool:
+    """Record how many parts the wrap-up has, before its first part is posted; return if this call set it.
+
+    Without ``replace`` only the first call writes (a retry learns it is one from the False it gets).
+    """
+    condition = "" if replace else " AND wrapup_parts IS NULL"
+    changed = await db.execute(f"UPDATE dialogues SET wrapup_parts = ? WHERE id = ?{condition}", (parts, dialogue_id))
+    return changed == 1
+
+
+# One statement reads every step of any number of dialogues: per-dialogue counts are index lookups.
+_PROGRESS = """
+SELECT d.id, d.state, d.channel_id, d.intro_pinned, d.ready_at, d.locked_at, d.wrapup_parts,
+       d.pending_step, d.pending_reason, d.retry_at,
+       (SELECT COUNT(*) FROM threads t WHERE t.dialogue_id = d.id AND t.locked_at IS NULL) AS threads_unlocked,
+       (SELECT COUNT(*) FROM bot_messages b WHERE b.dialogue_id = d.id AND b.kind = 'wrapup') AS wrapup_posted,
+       (SELECT COUNT(*) FROM bot_messages b WHERE b.dialogue_id = d.id AND b.kind = 'intro') AS intro_posted,
+       (SELECT COUNT(*) FROM questions q WHERE q.dialogue_id = d.id
+            AND (q.release_at IS NULL OR q.release_at <= ?)) AS questions_due,
+       (SELECT COUNT(*) FROM questions q WHERE q.dialogue_id = d.id AND q.thread_id IS NOT NULL) AS questions_made
+FROM dialogues d
+"""
+
+
+def _progress(row: Row) -> Progress:
+    return Progress(
+        dialogue_id=row["id"],
+        state=State(row["state"]),
+        has_channel=row["channel_id"] is not None,
+        intro_posted=row["intro_posted"] > 0,
+        intro_pinned=bool(row["intro_pinned"]),
+        questions_due=row["questions_due"],
+        questions_made=row["questions_made"],
+        ready=row["ready_at"] is not None,
+        channel_locked=row["locked_at"] is not None,
+        threads_unlocked=row["threads_unlocked"],
+        wrapup_expected=row["wrapup_parts"],
+        wrapup_posted=row["wrapup_posted"],
+        pending_step=row["pending_step"],
+        pending_reason=row["pending_reason"],
+        retry_at=maybe_from_epoch(row["retry_at"]),
+    )
+
+
+async def progress(db: Database, dialogue_id: int, now: datetime) -> Progress | None:
+    """Return one dialogue's progress: which steps are done, which is pending, why and until when."""
+    row = await db.fetchone(_PROGRESS + "WHERE d.id = ?", (to_epoch(now), dialogue_id))
+    return _progress(row) if row else None
+
+
+async def progress_in_states(db: Database, states: Sequence[State], now: datetime) -> list[Progress]:
+    """Return the progress of every dialogue in one of ``states``, in one query (used at start-up)."""
+    marks = ", ".join("?" for _ in states)
+    rows = await db.fetchall(
+        _PROGRESS + f"WHERE d.state IN ({marks}) ORDER BY d.id", [to_epoch(now), *(s.value for s in states)]
+    )
+    return [_progress(row) for row in rows]

@@ -50,6 +50,10 @@ def migration_files() -> list[str]:
     return sorted(entry.name for entry in resources.files("db.migrations").iterdir() if entry.name.endswith(".sql"))
 
 
+def latest_version() -> int:
+    return int(migration_files()[-1].partition("_")[0])
+
+
 # ----- migrations ------------------------------------------------------------------------------------
 
 
@@ -60,9 +64,10 @@ async def test_migrations_from_empty_to_latest(tmp_path: Path) -> None:
     try:
         files = migration_files()
         assert files[0] == "0001_init.sql"
-        # Numbered from 1 without gaps, so that the version is also the count.
-        assert [int(name.partition("_")[0]) for name in files] == list(range(1, len(files) + 1))
-        assert await database.schema_version() == len(files)
+        # Numbered from 1, each number once (helpers working in parallel each take their own number).
+        numbers = [int(name.partition("_")[0]) for name in files]
+        assert numbers == sorted(set(numbers)) and numbers[0] == 1
+        assert await database.schema_version() == numbers[-1]
         rows = await database.fetchall("SELECT version, name FROM schema_migrations ORDER BY version")
         assert [(row["version"], row["name"]) for row in rows] == [
             (int(name.partition("_")[0]), name.partition("_")[2].removesuffix(".sql")) for name in files
@@ -84,10 +89,10 @@ async def test_reconnecting_applies_nothing_twice(tmp_path: Path) -> None:
 
     second = await Database.connect(path)
     try:
-        assert await second.schema_version() == len(migration_files())
+        assert await second.schema_version() == latest_version()
         count = await second.fetchone("SELECT COUNT(*) AS n FROM schema_migrations")
         assert count["n"] == len(migration_files())
-        assert await second.migrate() == len(migration_files())
+        assert await second.migrate() == latest_version()
         assert await dialogues_db.get(second, dialogue.id) == dialogue
     finally:
         await second.close()
@@ -103,9 +108,9 @@ async def test_migrate_continues_from_an_older_schema(tmp_path: Path) -> None:
         raw.execute("INSERT INTO schema_migrations VALUES (1, 'init')")
     database = await Database.connect(path)
     try:
-        assert await database.schema_version() == len(migration_files())
+        assert await database.schema_version() == latest_version()
         rows = await database.fetchall("SELECT version FROM schema_migrations ORDER BY version")
-        assert [row["version"] for row in rows] == list(range(1, len(migration_files()) + 1))
+        assert [row["version"] for row in rows] == [int(name.partition("_")[0]) for name in migration_files()]
     finally:
         await database.close()
 
@@ -113,7 +118,7 @@ async def test_migrate_continues_from_an_older_schema(tmp_path: Path) -> None:
 async def test_in_memory_database_migrates(tmp_path: Path) -> None:
     database = await Database.connect(":memory:")
     try:
-        assert await database.schema_version() == len(migration_files())
+        assert await database.schema_version() == latest_version()
     finally:
         await database.close()
 
@@ -608,3 +613,80 @@ async def test_naive_datetimes_are_refused(database: Database) -> None:
     with pytest.raises(ValueError, match="naive datetime"):
         await create(database, naive)
     assert await count_dialogues(database) == 0
+
+
+# ----- progress ----------------------------------------------------------------------------------------------
+
+
+async def _open_with_threads(database: Database, threads: int = 2) -> Dialogue:
+    dialogue = await dialogues_db.create(database, GUILD, FACILITATOR, DRAFT, NOW)
+    await dialogues_db.set_channel(database, dialogue.id, 900, NOW)
+    await dialogues_db.transition(database, dialogue.id, (State.SCHEDULED,), State.OPEN, OPENS)
+    for position in range(1, threads + 1):
+        await dialogues_db.set_question_thread(database, dialogue.id, position, 1000 + position, "t", OPENS)
+    return dialogue
+
+
+async def test_the_timers_close_needs_the_closing_time_to_have_passed(database: Database) -> None:
+    dialogue = await _open_with_threads(database)
+    assert not await dialogues_db.close_if_due(database, dialogue.id, CLOSES - timedelta(seconds=1))
+    assert (await dialogues_db.get(database, dialogue.id)).state is State.OPEN  # type: ignore[union-attr]
+    # An extension moved the closing time: the old timer's close changes nothing.
+    await dialogues_db.set_closes_at(database, dialogue.id, CLOSES + timedelta(days=1), (State.OPEN,), NOW)
+    assert not await dialogues_db.close_if_due(database, dialogue.id, CLOSES)
+    assert await dialogues_db.close_if_due(database, dialogue.id, CLOSES + timedelta(days=1))
+    closed = await dialogues_db.get(database, dialogue.id)
+    assert closed is not None and closed.state is State.CLOSED
+    assert not await dialogues_db.close_if_due(database, dialogue.id, CLOSES + timedelta(days=2))
+
+
+async def test_progress_of_a_close_counts_every_wrapup_part(database: Database) -> None:
+    dialogue = await _open_with_threads(database)
+    await dialogues_db.transition(database, dialogue.id, (State.OPEN,), State.CLOSED, CLOSES)
+    progress = await dialogues_db.progress(database, dialogue.id, CLOSES)
+    assert progress is not None
+    assert (progress.channel_locked, progress.threads_unlocked, progress.wrapup_expected) == (False, 2, None)
+    await dialogues_db.mark_locked(database, dialogue.id, CLOSES)
+    for thread_id in (1001, 1002):
+        await dialogues_db.mark_thread_locked(database, thread_id, CLOSES)
+    assert await dialogues_db.set_wrapup_parts(database, dialogue.id, 2)
+    assert not await dialogues_db.set_wrapup_parts(database, dialogue.id, 5)  # only the first call writes
+    await dialogues_db.add_bot_message(database, dialogue.id, "wrapup", 0, 900, 5000, CLOSES)
+    progress = await dialogues_db.progress(database, dialogue.id, CLOSES)
+    assert progress is not None and progress.wrapup_expected == 2 and not progress.closing_done
+    await dialogues_db.add_bot_message(database, dialogue.id, "wrapup", 1, 900, 5001, CLOSES)
+    progress = await dialogues_db.progress(database, dialogue.id, CLOSES)
+    assert progress is not None and progress.closing_done
+
+
+async def test_pending_step_round_trips_and_clears(database: Database) -> None:
+    dialogue = await _open_with_threads(database)
+    retry = CLOSES + timedelta(minutes=5)
+    await dialogues_db.set_pending(database, dialogue.id, "lock the channel", "HTTP 500", retry)
+    progress = await dialogues_db.progress(database, dialogue.id, NOW)
+    assert progress is not None
+    assert (progress.pending_step, progress.pending_reason, progress.retry_at) == (
+        "lock the channel",
+        "HTTP 500",
+        retry,
+    )
+    await dialogues_db.clear_pending(database, dialogue.id)
+    progress = await dialogues_db.progress(database, dialogue.id, NOW)
+    assert progress is not None and progress.pending_step is None and progress.retry_at is None
+
+
+async def test_progress_of_many_dialogues_is_one_statement(database: Database) -> None:
+    statements: list[str] = []
+
+    async def count_with(dialogues: int) -> int:
+        for _ in range(dialogues):
+            dialogue = await _open_with_threads(database, threads=0)
+            await dialogues_db.transition(database, dialogue.id, (State.OPEN,), State.CLOSED, CLOSES)
+        statements.clear()
+        await database._connection.set_trace_callback(statements.append)
+        found = await dialogues_db.progress_in_states(database, (State.CLOSED,), CLOSES)
+        await database._connection.set_trace_callback(None)
+        assert all(not p.closing_done for p in found)
+        return len(statements)
+
+    assert await count_with(1) == await count_with(5) == 1

@@ -10,6 +10,7 @@ import pytest
 
 from bot import render
 from bot.domain.models import Dialogue, PostStats, Question, State, ThreadStats
+from bot.domain.progress import Progress
 
 OPENS = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
 CLOSES = OPENS + timedelta(days=5)
@@ -353,3 +354,52 @@ def test_every_timestamp_is_a_discord_timestamp() -> None:
         stamps = re.findall(r"<t:[^>]*>", text)
         assert stamps
         assert all(re.fullmatch(rf"<t:({OPENS_UNIX}|{CLOSES_UNIX}):[FR]>", stamp) for stamp in stamps), stamps
+
+
+# ----- the close reply and the status say what is pending ----------------------------------------------------
+
+
+def progress(**changes: object) -> Progress:
+    base = Progress(
+        dialogue_id=3,
+        state=State.CLOSED,
+        has_channel=True,
+        intro_posted=True,
+        intro_pinned=True,
+        questions_due=1,
+        questions_made=1,
+        ready=True,
+        channel_locked=True,
+        threads_unlocked=0,
+        wrapup_expected=1,
+        wrapup_posted=1,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_close_reply_says_done_only_when_done() -> None:
+    closed = dialogue(state=State.CLOSED)
+    assert "locked and the wrap-up is posted" in render.close_reply(closed, progress())
+    pending = progress(
+        channel_locked=False,
+        wrapup_expected=None,
+        wrapup_posted=0,
+        pending_step="lock the channel",
+        pending_reason="Discord refused to lock the channel: missing permissions",
+        retry_at=CLOSES,
+    )
+    text = render.close_reply(closed, pending)
+    assert "locked and" not in text
+    assert "could not lock the channel (Discord refused to lock the channel: missing permissions)" in text
+    assert f"tries again <t:{CLOSES_UNIX}:R>" in text
+    assert "their posts are recorded" in text
+
+
+def test_status_names_the_pending_closing_step_and_its_retry() -> None:
+    closed = dialogue(state=State.CLOSED)
+    stats = PostStats(posts=0, participants=0, threads=())
+    pending = progress(wrapup_posted=1, wrapup_expected=2, pending_step="post the wrap-up", retry_at=CLOSES)
+    text = render.status(closed, stats, progress=pending)
+    assert "Closing: not finished (lock the channel ✓, lock the threads ✓, post the wrap-up …)" in text
+    assert f"could not post the wrap-up; it tries again <t:{CLOSES_UNIX}:R>" in text
+    assert "Closing: done" in render.status(closed, stats, progress=progress())
