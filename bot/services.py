@@ -24,7 +24,7 @@ from .leaders import LeaderService
 from .opening import Opening
 from .recording import IncomingPost, Recorder
 from .scheduler import Scheduler
-from .steps import DialogueLocks, Retries, StepFailed, attempt
+from .steps import ChannelDeleted, DialogueLocks, Retries, StepFailed, attempt, step_nonce
 
 __all__ = ("DialogueService",)
 
@@ -200,31 +200,39 @@ class DialogueService:
                     self.run_due,
                     dialogue.id,
                 )
+                # Advice that works in this state: an open dialogue can be closed, not cancelled.
+                advice = (
+                    "It cannot go on without its channel: end it with `/dialogue close` (what was recorded is kept)."
+                    if isinstance(failure, ChannelDeleted)
+                    else "The bot keeps trying."
+                )
                 await self._notify_once(
                     dialogue,
                     f"“{dialogue.title}” (#{dialogue.id}) is open, but a step could not be done: {failure.reason}. "
-                    "The bot keeps trying.",
+                    + advice,
                 )
                 return
-            await self._fail(dialogue, failure.reason)
+            await self._fail(dialogue, failure.reason, channel_deleted=isinstance(failure, ChannelDeleted))
             return
         self._retries.reset(dialogue.id)
         if await dialogues_db.mark_ready(self.db, dialogue.id, self.clock()):
             log.info("Dialogue %s in guild %s: opening complete", dialogue.id, dialogue.guild_id)
             self.gateway.dispatch("dialogue_opened", await self.get(dialogue.id))
 
-    async def _fail(self, dialogue: Dialogue, reason: str) -> None:
+    async def _fail(self, dialogue: Dialogue, reason: str, *, channel_deleted: bool = False) -> None:
         if await dialogues_db.transition(
             self.db, dialogue.id, (State.OPEN,), State.FAILED, self.clock(), reason=reason
         ):
             log.warning("Dialogue %s in guild %s failed to open: %s", dialogue.id, dialogue.guild_id, reason)
             failed = await self.get(dialogue.id)
             self.schedule(failed)
-            await self.notify(
-                failed,
-                f"“{dialogue.title}” (#{dialogue.id}) could not open: {reason}. "
-                "Fix this, then run `/dialogue open` to try again; it continues where it stopped.",
+            # A failed dialogue can be cancelled; opening again cannot bring a deleted channel back.
+            advice = (
+                "Call it off with `/dialogue cancel`, then create it again."
+                if channel_deleted
+                else "Fix this, then run `/dialogue open` to try again; it continues where it stopped."
             )
+            await self.notify(failed, f"“{dialogue.title}” (#{dialogue.id}) could not open: {reason}. {advice}")
 
     async def _miss(self, dialogue: Dialogue) -> None:
         if await dialogues_db.transition(
@@ -284,9 +292,17 @@ class DialogueService:
             channel = await self.gateway.text_channel(dialogue.channel_id)
             if channel is not None:
                 try:
+                    # The topic keeps ending with the dialogue's marker; the pinned intro shows the new time.
                     await self.gateway.set_topic(channel, render.channel_topic(dialogue))
+                    intro = await dialogues_db.bot_messages(self.db, dialogue.id, "intro")
+                    questions = await dialogues_db.questions(self.db, dialogue.id)
+                    for part, text in enumerate(render.intro_posts(dialogue, questions)):
+                        if part in intro:
+                            await self.gateway.edit_message(channel, intro[part], text)
                     await self.gateway.post(
-                        channel, f"This dialogue has been extended: it now closes {render.window(dialogue)}."
+                        channel,
+                        f"This dialogue has been extended: it now closes {render.window(dialogue)}.",
+                        nonce=step_nonce(dialogue.id, "extend", int(closes_at.timestamp())),
                     )
                 except discord.HTTPException as error:
                     log.warning("Dialogue %s: could not announce the extension: %s", dialogue.id, error)
