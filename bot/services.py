@@ -212,27 +212,34 @@ class DialogueService:
                     + advice,
                 )
                 return
-            await self._fail(dialogue, failure.reason, channel_deleted=isinstance(failure, ChannelDeleted))
+            if isinstance(failure, ChannelDeleted):
+                # Opening again cannot bring the channel back; a failed dialogue can be cancelled. The advice is
+                # part of the reason, so `/dialogue status` gives it too.
+                await self._fail(
+                    dialogue, f"{failure.reason}; call it off with `/dialogue cancel`, then create it again", advice=""
+                )
+                return
+            await self._fail(dialogue, failure.reason)
             return
         self._retries.reset(dialogue.id)
         if await dialogues_db.mark_ready(self.db, dialogue.id, self.clock()):
             log.info("Dialogue %s in guild %s: opening complete", dialogue.id, dialogue.guild_id)
             self.gateway.dispatch("dialogue_opened", await self.get(dialogue.id))
 
-    async def _fail(self, dialogue: Dialogue, reason: str, *, channel_deleted: bool = False) -> None:
+    async def _fail(
+        self,
+        dialogue: Dialogue,
+        reason: str,
+        *,
+        advice: str = " Fix this, then run `/dialogue open` to try again; it continues where it stopped.",
+    ) -> None:
         if await dialogues_db.transition(
             self.db, dialogue.id, (State.OPEN,), State.FAILED, self.clock(), reason=reason
         ):
             log.warning("Dialogue %s in guild %s failed to open: %s", dialogue.id, dialogue.guild_id, reason)
             failed = await self.get(dialogue.id)
             self.schedule(failed)
-            # A failed dialogue can be cancelled; opening again cannot bring a deleted channel back.
-            advice = (
-                "Call it off with `/dialogue cancel`, then create it again."
-                if channel_deleted
-                else "Fix this, then run `/dialogue open` to try again; it continues where it stopped."
-            )
-            await self.notify(failed, f"“{dialogue.title}” (#{dialogue.id}) could not open: {reason}. {advice}")
+            await self.notify(failed, f"“{dialogue.title}” (#{dialogue.id}) could not open: {reason}.{advice}")
 
     async def _miss(self, dialogue: Dialogue) -> None:
         if await dialogues_db.transition(

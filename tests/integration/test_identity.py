@@ -404,5 +404,6 @@ async def test_a_failed_dialogue_whose_channel_was_deleted_is_told_to_cancel_and
     assert "was deleted" in (again.failure_reason or "")
     notice = dm_texts(world)[-1]
     assert "/dialogue cancel" in notice and "/dialogue open" not in notice
+    assert "/dialogue cancel" in await run(world, "dialogue status", dialogue=str(dialogue.id))
     assert "cancelled" in await run(world, "dialogue cancel", dialogue=str(dialogue.id))
     assert (await reload(world, dialogue.id)).state is State.CANCELLED
