@@ -54,6 +54,7 @@ class Gateway:
 
     @property
     def client(self) -> discord.Client:
+        """The discord.py client this gateway talks through."""
         return self._client
 
     def dispatch(self, event: str, *args: object) -> None:
@@ -61,12 +62,15 @@ class Gateway:
         self._client.dispatch(event, *args)
 
     async def wait_until_ready(self) -> None:
+        """Wait until the client's cache is filled after connecting."""
         await self._client.wait_until_ready()
 
     def guild(self, guild_id: int) -> discord.Guild | None:
+        """Return a cached guild, or None if the bot is not in it."""
         return self._client.get_guild(guild_id)
 
     def find_category(self, guild: discord.Guild, name: str) -> discord.CategoryChannel | None:
+        """Return the guild's category with this name (case-insensitive), or None."""
         return discord.utils.find(lambda c: c.name.lower() == name.lower(), guild.categories)
 
     def missing_permissions(self, guild: discord.Guild, category_name: str) -> list[str]:
@@ -79,6 +83,7 @@ class Gateway:
         return [name for name in REQUIRED_PERMISSIONS if not getattr(permissions, name)]
 
     async def ensure_category(self, guild: discord.Guild, name: str) -> discord.CategoryChannel:
+        """Return the category with this name, creating it if needed."""
         category = self.find_category(guild, name)
         if category is None:
             category = await guild.create_category(name, reason="dialogue-bot: category for dialogues")
@@ -119,6 +124,7 @@ class Gateway:
     async def create_channel(
         self, guild: discord.Guild, category: discord.CategoryChannel, name: str, topic: str
     ) -> discord.TextChannel:
+        """Create a dialogue's text channel in ``category``."""
         return await guild.create_text_channel(
             name, category=category, topic=topic, reason="dialogue-bot: dialogue opening"
         )
@@ -147,6 +153,7 @@ class Gateway:
         return await channel.send(content, allowed_mentions=mentions, nonce=nonce)
 
     async def pin(self, channel: discord.TextChannel, message_id: int) -> None:
+        """Pin a message of ``channel`` by id."""
         await channel.get_partial_message(message_id).pin(reason="dialogue-bot: dialogue intro")
 
     async def create_thread(self, channel: discord.TextChannel, name: str) -> discord.Thread:
@@ -170,9 +177,11 @@ class Gateway:
         await channel.get_partial_message(message_id).edit(content=content, allowed_mentions=MENTIONS_OFF)
 
     async def thread_from_message(self, message: discord.Message, name: str) -> discord.Thread:
+        """Start a public thread on an existing message."""
         return await message.create_thread(name=name, auto_archive_duration=10080)
 
     async def set_topic(self, channel: discord.TextChannel, topic: str) -> None:
+        """Replace a channel's topic."""
         await channel.edit(topic=topic)
 
     async def lock_channel(self, channel: discord.TextChannel, facilitator_role: str) -> None:
@@ -236,6 +245,7 @@ class Gateway:
         return await user.send(content, allowed_mentions=MENTIONS_OFF)
 
     async def log_channel(self, guild: discord.Guild, name_or_id: str | None) -> discord.TextChannel | None:
+        """Return the configured log channel (a name or an id), or None if unset or missing."""
         if not name_or_id:
             return None
         if name_or_id.isdigit():

@@ -51,6 +51,7 @@ def plural(count: int, word: str) -> str:
 
 
 def created_confirmation(dialogue: Dialogue, questions: int) -> str:
+    """The reply to a facilitator whose dialogue was scheduled."""
     return (
         f"Scheduled **{dialogue.title}** (#{dialogue.id}) with {plural(questions, 'seed question')}.\n"
         f"Opens {timestamp(dialogue.opens_at)} ({timestamp(dialogue.opens_at, 'R')})\n"

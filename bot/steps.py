@@ -98,7 +98,9 @@ async def post_once(
             )
     else:
         existing = await attempt(what, gateway.find_recent_own_message(channel, text, exclude=recorded))
-    return existing or await attempt(what, gateway.post(channel, text, nonce=nonce))
+    if existing is not None:
+        return existing
+    return await attempt(what, gateway.post(channel, text, nonce=nonce))
 
 
 class Retries:
@@ -111,7 +113,8 @@ class Retries:
         """Count one more failure and return how long to wait: 5 minutes, then 10, 20… up to an hour."""
         attempts = self._failures.get(dialogue_id, 0)
         self._failures[dialogue_id] = attempts + 1
-        return min(FIRST_RETRY * 2**attempts, MAX_RETRY)
+        delay: timedelta = FIRST_RETRY * 2**attempts  # int ** int is typed Any (the exponent could be negative)
+        return min(delay, MAX_RETRY)
 
     def is_first(self, dialogue_id: int) -> bool:
         """Whether the failure just counted is the first of its run (facilitators are told once)."""
