@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,19 +16,19 @@ log = logging.getLogger(__name__)
 # User-written text never pings anyone; the bot turns mentions on only where it names someone itself.
 MENTIONS_OFF = discord.AllowedMentions.none()
 
-# Everything the bot needs to run a dialogue, checked before opening and requested by the invite URL.
+# Everything the bot needs to run a dialogue, checked before opening and requested by the invite URL: exactly what
+# the code uses, no more. Each entry names the calls that need it.
 REQUIRED_PERMISSIONS: tuple[str, ...] = (
-    "view_channel",
-    "manage_channels",
-    "manage_roles",
-    "manage_threads",
-    "create_public_threads",
-    "create_private_threads",
-    "send_messages",
-    "send_messages_in_threads",
-    "manage_messages",
-    "read_message_history",
-    "embed_links",
+    "view_channel",  # see the category, the dialogue channel and its threads
+    "manage_channels",  # create the category and the channel, set its topic, edit (lock) threads
+    "manage_roles",  # the closing overwrites on the channel
+    "manage_threads",  # lock and archive threads, add members to the private Leaders thread
+    "create_public_threads",  # one thread per seed question and per new topic
+    "create_private_threads",  # the Leaders thread
+    "send_messages",  # the intro, notices and the wrap-up
+    "send_messages_in_threads",  # seed questions, the Leaders thread
+    "pin_messages",  # pin the intro (Discord split this out of Manage Messages in 2026)
+    "read_message_history",  # catch up on posts made while the bot was away
 )
 
 
@@ -132,19 +133,30 @@ class Gateway:
             category = await guild.create_category(name, reason="dialogue-bot: category for dialogues")
         return category
 
-    def find_channel(self, category: discord.CategoryChannel, topic: str) -> discord.TextChannel | None:
-        """Return the category's text channel with exactly this topic, if any."""
-        return discord.utils.find(lambda c: c.topic == topic, category.text_channels)
+    def find_channel(self, guild: discord.Guild, topic_ends_with: str) -> discord.TextChannel | None:
+        """Return the guild's text channel whose topic ends with this marker, from the cache (no request)."""
+        return discord.utils.find(lambda c: (c.topic or "").endswith(topic_ends_with), guild.text_channels)
 
-    def find_own_thread(self, channel: discord.TextChannel, name: str, *, exclude: set[int]) -> discord.Thread | None:
-        """Return an active thread the bot made in ``channel`` with this name, other than ``exclude``."""
+    async def find_own_message(
+        self,
+        channel: discord.TextChannel | discord.Thread,
+        matches: Callable[[str], bool],
+        *,
+        exclude: set[int],
+        limit: int = 50,
+    ) -> discord.Message | None:
+        """Return the bot's first message in ``channel`` whose text ``matches``, other than ``exclude``.
+
+        Reads from the oldest message: what a step is looking for was posted when the channel or thread was new.
+        """
         me = channel.guild.me.id
-        return discord.utils.find(
-            lambda t: t.name == name and t.owner_id == me and t.id not in exclude, channel.threads
-        )
+        async for message in channel.history(limit=limit, oldest_first=True):
+            if message.author.id == me and message.id not in exclude and matches(message.content):
+                return message
+        return None
 
     async def find_recent_own_message(
-        self, channel: discord.TextChannel, content: str, *, exclude: set[int], limit: int = 25
+        self, channel: discord.TextChannel | discord.Thread, content: str, *, exclude: set[int], limit: int = 25
     ) -> discord.Message | None:
         """Return one of the bot's recent messages in ``channel`` with exactly this text, other than ``exclude``."""
         me = channel.guild.me.id
@@ -188,13 +200,25 @@ class Gateway:
         """Pin a message of ``channel`` by id."""
         await channel.get_partial_message(message_id).pin(reason="dialogue-bot: dialogue intro")
 
-    async def create_thread(self, channel: discord.TextChannel, name: str, first_message: str) -> discord.Thread:
-        """Create a public thread and post its first message (mentions off)."""
-        thread = await channel.create_thread(
+    async def create_thread(self, channel: discord.TextChannel, name: str) -> discord.Thread:
+        """Create an empty public thread; its first message is a step of its own (the caller records both)."""
+        return await channel.create_thread(
             name=name, type=discord.ChannelType.public_thread, auto_archive_duration=10080
         )
-        await thread.send(first_message, allowed_mentions=MENTIONS_OFF)
-        return thread
+
+    async def thread(self, thread_id: int) -> discord.Thread | None:
+        """Return a thread by id, fetching it if it is not cached; None if it is gone."""
+        thread = self._client.get_channel(thread_id)
+        if thread is None:
+            try:
+                thread = await self._client.fetch_channel(thread_id)
+            except discord.NotFound:
+                return None
+        return thread if isinstance(thread, discord.Thread) else None
+
+    async def edit_message(self, channel: discord.TextChannel | discord.Thread, message_id: int, content: str) -> None:
+        """Rewrite one of the bot's own messages (mentions stay off)."""
+        await channel.get_partial_message(message_id).edit(content=content, allowed_mentions=MENTIONS_OFF)
 
     async def thread_from_message(self, message: discord.Message, name: str) -> discord.Thread:
         """Start a public thread on an existing message."""

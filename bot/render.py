@@ -10,26 +10,32 @@ from .domain.progress import Progress
 
 __all__ = (
     "MESSAGE_LIMIT",
+    "carries_marker",
     "channel_topic",
     "close_interrupted",
     "close_reply",
     "created_confirmation",
     "dialogue_list",
     "intro",
+    "intro_posts",
     "open_reply",
     "open_step_failed",
     "pending",
     "plural",
+    "seed_post",
     "split_message",
     "status",
-    "step_failed",
+    "step_marker",
     "timestamp",
+    "topic_marker",
     "window",
     "wrapup",
 )
 
 MESSAGE_LIMIT = 2000
 TOPIC_LIMIT = 1024
+# Room kept at the end of a message for its step marker (a line of about 40 characters at most).
+MARKER_ROOM = 64
 
 
 def timestamp(moment: datetime, style: str = "F") -> str:
@@ -60,13 +66,41 @@ def created_confirmation(dialogue: Dialogue, questions: int) -> str:
     )
 
 
+def topic_marker(dialogue_id: int) -> str:
+    """How a dialogue channel's topic ends: it names the dialogue, so a resumed opening adopts only its own."""
+    return f" · dialogue #{dialogue_id}"
+
+
 def channel_topic(dialogue: Dialogue) -> str:
-    """A dialogue channel's topic: its title and window, within Discord's limit."""
+    """The dialogue channel's topic: title and window, ending with the dialogue's marker (kept when cut)."""
+    marker = topic_marker(dialogue.id)
     text = f"{dialogue.title} · {timestamp(dialogue.opens_at)} to {timestamp(dialogue.closes_at)}"
-    return text[:TOPIC_LIMIT]
+    return text[: TOPIC_LIMIT - len(marker)] + marker
 
 
-def intro(dialogue: Dialogue, questions: Sequence[Question]) -> list[str]:
+def step_marker(dialogue_id: int, step: str) -> str:
+    """The small last line of a bot message naming its dialogue and step (Discord's history keeps no nonce)."""
+    return f"-# dialogue #{dialogue_id} · {step}"
+
+
+def carries_marker(content: str, marker: str) -> bool:
+    """Whether a message's text ends with this step marker line."""
+    return content == marker or content.endswith("\n" + marker)
+
+
+def intro_posts(dialogue: Dialogue, questions: Sequence[Question]) -> list[str]:
+    """The intro as posted: each part ends with a marker naming the dialogue and the part."""
+    bodies = intro(dialogue, questions, MESSAGE_LIMIT - MARKER_ROOM)
+    total = len(bodies)
+    return [f"{body}\n{step_marker(dialogue.id, f'intro {n}/{total}')}" for n, body in enumerate(bodies, 1)]
+
+
+def seed_post(question: Question) -> str:
+    """A seed question as posted in its thread, ending with a marker naming the dialogue and the question."""
+    return f"{question.text}\n{step_marker(question.dialogue_id, f'question {question.position}')}"
+
+
+def intro(dialogue: Dialogue, questions: Sequence[Question], limit: int = MESSAGE_LIMIT) -> list[str]:
     """The opening message: title, framing, numbered seed questions, the window and how to take part."""
     blocks = [f"# {dialogue.title}"]
     if dialogue.framing.strip():
@@ -85,7 +119,7 @@ def intro(dialogue: Dialogue, questions: Sequence[Question]) -> list[str]:
         "**How to take part:** reply in the thread of a question below, or post a message in this "
         "channel to start a new topic: it gets a thread of its own, named from its first line."
     )
-    return split_message("\n\n".join(blocks))
+    return split_message("\n\n".join(blocks), limit)
 
 
 def wrapup(dialogue: Dialogue, stats: PostStats) -> list[str]:
@@ -159,12 +193,15 @@ def close_interrupted(dialogue: Dialogue, progress: Progress) -> str:
     )
 
 
-def open_step_failed(dialogue: Dialogue, step: str, reason: str, retry_at: datetime) -> str:
-    """Tell facilitators (once) that a live dialogue's later opening step failed, and when it is retried."""
-    return (
-        f"“{dialogue.title}” (#{dialogue.id}) is open, but the bot could not {step}: {reason}. "
-        f"It tries again {timestamp(retry_at, 'R')}."
-    )
+def open_step_failed(
+    dialogue: Dialogue, step: str, reason: str, retry_at: datetime, *, channel_gone: bool = False
+) -> str:
+    """Tell facilitators (once) that a live dialogue's later opening step failed, and what happens next."""
+    head = f"“{dialogue.title}” (#{dialogue.id}) is open, but the bot could not {step}: {reason}. "
+    if channel_gone:
+        # Advice that works in this state: an open dialogue can be closed, not cancelled.
+        return head + "It cannot go on without its channel: end it with `/dialogue close` (what was recorded is kept)."
+    return head + f"It tries again {timestamp(retry_at, 'R')}."
 
 
 def step_failed(dialogue: Dialogue, reason: str, retry_at: datetime) -> str:

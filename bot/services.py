@@ -26,7 +26,7 @@ from .leaders import LeaderService
 from .opening import Opening
 from .recording import IncomingPost, Recorder
 from .scheduler import Scheduler
-from .steps import DialogueLocks, InFlight, Retries, StepFailed, attempt, unexpected
+from .steps import ChannelDeleted, DialogueLocks, InFlight, Retries, StepFailed, attempt, step_nonce, unexpected
 
 __all__ = ("DialogueService",)
 
@@ -251,7 +251,17 @@ class DialogueService:
                 await dialogues_db.set_pending(self.db, dialogue.id, step.value, failure.reason, retry_at)
                 self.scheduler.place(f"dialogue:{dialogue.id}:open", retry_at, self.run_due, dialogue.id)
                 await self._notify_once(
-                    dialogue, render.open_step_failed(dialogue, step.value, failure.reason, retry_at)
+                    dialogue,
+                    render.open_step_failed(
+                        dialogue, step.value, failure.reason, retry_at, channel_gone=isinstance(failure, ChannelDeleted)
+                    ),
+                )
+                return
+            if isinstance(failure, ChannelDeleted):
+                # Opening again cannot bring the channel back; a failed dialogue can be cancelled. The advice is
+                # part of the reason, so `/dialogue status` gives it too.
+                await self._fail(
+                    dialogue, f"{failure.reason}; call it off with `/dialogue cancel`, then create it again", advice=""
                 )
                 return
             await self._fail(dialogue, failure.reason)
@@ -262,18 +272,20 @@ class DialogueService:
             log.info("Dialogue %s in guild %s: opening complete", dialogue.id, dialogue.guild_id)
             self.gateway.dispatch("dialogue_opened", await self.get(dialogue.id))
 
-    async def _fail(self, dialogue: Dialogue, reason: str) -> None:
+    async def _fail(
+        self,
+        dialogue: Dialogue,
+        reason: str,
+        *,
+        advice: str = " Fix this, then run `/dialogue open` to try again; it continues where it stopped.",
+    ) -> None:
         if await dialogues_db.transition(
             self.db, dialogue.id, (State.OPEN,), State.FAILED, self.clock(), reason=reason
         ):
             log.warning("Dialogue %s in guild %s failed to open: %s", dialogue.id, dialogue.guild_id, reason)
             failed = await self.get(dialogue.id)
             self.schedule(failed)
-            await self.notify(
-                failed,
-                f"“{dialogue.title}” (#{dialogue.id}) could not open: {reason}. "
-                "Fix this, then run `/dialogue open` to try again; it continues where it stopped.",
-            )
+            await self.notify(failed, f"“{dialogue.title}” (#{dialogue.id}) could not open: {reason}.{advice}")
 
     async def _miss(self, dialogue: Dialogue) -> None:
         if await dialogues_db.transition(
@@ -336,9 +348,17 @@ class DialogueService:
             channel = await self.gateway.text_channel(dialogue.channel_id)
             if channel is not None:
                 try:
+                    # The topic keeps ending with the dialogue's marker; the pinned intro shows the new time.
                     await self.gateway.set_topic(channel, render.channel_topic(dialogue))
+                    intro = await dialogues_db.bot_messages(self.db, dialogue.id, "intro")
+                    questions = await dialogues_db.questions(self.db, dialogue.id)
+                    for part, text in enumerate(render.intro_posts(dialogue, questions)):
+                        if part in intro:
+                            await self.gateway.edit_message(channel, intro[part], text)
                     await self.gateway.post(
-                        channel, f"This dialogue has been extended: it now closes {render.window(dialogue)}."
+                        channel,
+                        f"This dialogue has been extended: it now closes {render.window(dialogue)}.",
+                        nonce=step_nonce(dialogue.id, "extend", int(closes_at.timestamp())),
                     )
                 except discord.HTTPException as error:
                     log.warning("Dialogue %s: could not announce the extension: %s", dialogue.id, error)

@@ -13,11 +13,13 @@ from typing import TypeVar
 import aiohttp
 import discord
 
+from . import render
 from .gateway import Gateway
 
 __all__ = (
     "FIRST_RETRY",
     "MAX_RETRY",
+    "ChannelDeleted",
     "DialogueLocks",
     "InFlight",
     "Retries",
@@ -43,6 +45,14 @@ class StepFailed(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class ChannelDeleted(StepFailed):
+    """The dialogue's recorded channel no longer exists: no retry can bring it back."""
+
+    def __init__(self, channel_id: int) -> None:
+        super().__init__(f"the dialogue channel (id {channel_id}) was deleted")
+        self.channel_id = channel_id
 
 
 async def attempt(what: str, action: Awaitable[T]) -> T:
@@ -77,15 +87,34 @@ def step_nonce(dialogue_id: int, step: str, part: int = 0) -> str:
 
 async def post_once(
     gateway: Gateway,
-    channel: discord.TextChannel,
+    channel: discord.TextChannel | discord.Thread,
     text: str,
     what: str,
     recorded: set[int],
     *,
     nonce: str | None = None,
+    marker: str | None = None,
+    fresh: bool = False,
 ) -> discord.Message:
-    """Post ``text``, unless a crash left it posted but unrecorded: then adopt that message."""
-    existing = await attempt(what, gateway.find_recent_own_message(channel, text, exclude=recorded))
+    """Post ``text``, unless a crash left this very message posted but unrecorded: then adopt it.
+
+    Identity, never resemblance: with a ``marker`` (the step marker line ``text`` ends with), only the bot's
+    message carrying that marker is adopted; Discord's message history keeps no nonce, so the marker is what
+    names the dialogue and the step after a crash. ``fresh`` says the channel or thread was made in this run
+    and cannot hold the message yet: nothing is read. Without a marker (callers not yet marked), the bot's
+    recent message with exactly this text is adopted, as before.
+    """
+    if marker is not None:
+        existing = None
+        if not fresh:
+            existing = await attempt(
+                what,
+                gateway.find_own_message(
+                    channel, lambda content: render.carries_marker(content, marker), exclude=recorded
+                ),
+            )
+    else:
+        existing = await attempt(what, gateway.find_recent_own_message(channel, text, exclude=recorded))
     if existing is not None:
         return existing
     return await attempt(what, gateway.post(channel, text, nonce=nonce))

@@ -37,6 +37,7 @@ __all__ = (
     "set_wrapup_parts",
     "thread_ids",
     "thread_origin",
+    "thread_titles",
     "transition",
 )
 
@@ -279,6 +280,12 @@ async def thread_ids(
         f"SELECT thread_id FROM threads WHERE dialogue_id = ?{condition} ORDER BY created_at, thread_id", params
     )
     return [row["thread_id"] for row in rows]
+
+
+async def thread_titles(db: Database, dialogue_id: int) -> set[str]:
+    """Return the titles of every thread recorded for the dialogue (seed, participant and Leaders)."""
+    rows = await db.fetchall("SELECT title FROM threads WHERE dialogue_id = ?", (dialogue_id,))
+    return {row["title"] for row in rows}
 
 
 async def mark_thread_locked(db: Database, thread_id: int, now: datetime) -> None:

@@ -214,9 +214,8 @@ def test_invite_url_requests_exactly_the_required_permissions(tmp_path: Path) ->
         "create_public_threads",
         "send_messages",
         "send_messages_in_threads",
-        "manage_messages",
+        "pin_messages",
         "read_message_history",
-        "embed_links",
     ],
 )
 def test_required_permissions_cover_what_opening_and_closing_need(needed: str) -> None:

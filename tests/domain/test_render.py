@@ -86,9 +86,31 @@ def test_created_confirmation() -> None:
     assert "with 1 seed question." in render.created_confirmation(dialogue(), 1)
 
 
-def test_channel_topic_has_title_and_window_within_1024() -> None:
-    assert render.channel_topic(dialogue()) == f"Defenders and the HRC · <t:{OPENS_UNIX}:F> to <t:{CLOSES_UNIX}:F>"
-    assert len(render.channel_topic(dialogue(title="t" * 2000))) == 1024
+def test_channel_topic_has_title_window_and_the_dialogue_id_within_1024() -> None:
+    assert (
+        render.channel_topic(dialogue())
+        == f"Defenders and the HRC · <t:{OPENS_UNIX}:F> to <t:{CLOSES_UNIX}:F> · dialogue #3"
+    )
+    long = render.channel_topic(dialogue(title="t" * 2000))
+    assert len(long) == 1024
+    assert long.endswith(render.topic_marker(3))  # the marker that names the dialogue survives the cut
+
+
+def test_intro_posts_end_with_a_marker_naming_the_dialogue_and_part_within_2000() -> None:
+    texts = [f"Q{n:02d} " + ("lorem ipsum " * 100)[:995] + "?" for n in range(1, 21)]
+    posts = render.intro_posts(dialogue(framing=("Framing " * 500).strip()), questions(*texts))
+    total = len(posts)
+    assert total > 10
+    for n, post in enumerate(posts, 1):
+        assert len(post) <= LIMIT
+        assert post.endswith(f"\n-# dialogue #3 · intro {n}/{total}")
+        assert render.carries_marker(post, render.step_marker(3, f"intro {n}/{total}"))
+        assert not render.carries_marker(post, render.step_marker(30, f"intro {n}/{total}"))
+
+
+def test_a_seed_post_is_the_question_and_a_marker_naming_dialogue_and_question() -> None:
+    (question,) = questions("What has engagement added?")
+    assert render.seed_post(question) == f"What has engagement added?\n-# dialogue #{question.dialogue_id} · question 1"
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,7 @@ async def test_a_full_dialogue_runs_on_time_alone(world: World) -> None:
     seeds = [t.name for t in room.threads if t.name != "Leaders"]
     assert seeds == ["What does engagement add at home?", "What outcomes are realistic?"]
     home = thread(room, "What does engagement add at home?")
-    assert home.history()[-1].content == "What does engagement add at home?"
+    assert home.history()[-1].content == f"What does engagement add at home?\n-# dialogue #{dialogue.id} · question 1"
 
     alice, bob, chen, dara = world.members
     first = await alice.send(home, "It gives us a second audience.")

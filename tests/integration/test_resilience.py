@@ -7,7 +7,7 @@ import pytest
 import simcord
 
 import db.dialogues as dialogues_db
-from bot import create_bot
+from bot import create_bot, render
 from bot.app import DialogueBot
 from bot.domain.models import State
 from db import Database
@@ -229,24 +229,31 @@ async def test_close_stops_the_scheduler_and_the_database(world: World) -> None:
     assert bot._database is None
 
 
-async def test_a_crash_between_creating_and_recording_adopts_what_exists(world: World) -> None:
+async def test_a_crash_between_creating_and_recording_adopts_only_what_carries_the_dialogues_mark(
+    world: World,
+) -> None:
     dialogue = await create_dialogue(world, opens="in 1h")
     # The channel and the first thread get made, but the records are lost as in a crash between the two.
     world.env.inject_error("POST", "/channels/*/threads", status=500, code=0, message="Server trouble", times=1)
     await world.env.advance_time(HOUR)
     failed = await reload(world, dialogue.id)
     room = channel(world, failed)
-    await world.bot.dialogues.gateway.create_thread(
-        world.bot.get_channel(room.id), "What does engagement add at home?", "What does engagement add at home?"
+    orphan = await world.bot.dialogues.gateway.create_thread(
+        world.bot.get_channel(room.id), "What does engagement add at home?"
     )
     await world.bot.database.execute("UPDATE dialogues SET channel_id = NULL WHERE id = ?", (dialogue.id,))
 
     await run(world, "dialogue open", dialogue=str(dialogue.id))
     opened = await reload(world, dialogue.id)
+    # The channel's topic names this dialogue: it is adopted, not made twice.
     assert opened.state is State.OPEN and opened.channel_id == room.id
     assert len(dialogue_channels(world)) == 1
-    seeds = [t.name for t in room.threads if t.name != "Leaders"]
-    assert seeds == ["What does engagement add at home?", "What outcomes are realistic?"]
+    # An unrecorded thread carries no mark of its question: a new one is made rather than a look-alike adopted.
+    questions = await dialogues_db.questions(world.bot.database, dialogue.id)
+    assert orphan.id not in {q.thread_id for q in questions}
+    for question in questions:
+        seed = next(t for t in room.threads if t.id == question.thread_id)
+        assert [m.content for m in bot_messages(seed, world)] == [render.seed_post(question)]
 
 
 async def test_posts_made_while_away_count_when_the_close_passed_during_the_downtime(world: World) -> None:
