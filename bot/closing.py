@@ -80,7 +80,7 @@ class Closing:
     async def _post_wrapup(self, dialogue: Dialogue, channel: discord.TextChannel) -> None:
         """Post each wrap-up part not yet recorded, each with its own nonce; complete means every part."""
         stats = await posts_db.stats(self._db, dialogue.id)
-        parts = render.wrapup(dialogue, stats)
+        parts = render.wrapup_posts(dialogue, stats)
         # The count is written before the first part goes out, so a later run knows how many to expect.
         first_run = await dialogues_db.set_wrapup_parts(self._db, dialogue.id, len(parts))
         posted = await dialogues_db.bot_messages(self._db, dialogue.id, "wrapup")
@@ -94,19 +94,25 @@ class Closing:
         missing = [part for part in range(expected) if part not in posted]
         adopted: dict[str, discord.Message] = {}
         if missing and not first_run:
-            # An earlier run may have posted a part and stopped before recording it: adopt it (one read).
+            # An earlier run may have posted a part and stopped before recording it: adopt the bot's message
+            # that carries this part's marker (one read), never one that merely reads the same.
             adopted = await attempt(
                 "read the channel",
                 self._gateway.find_own_messages(
-                    channel, {parts[part] for part in missing}, exclude=set(posted.values())
+                    channel, {_marker(parts[part]) for part in missing}, exclude=set(posted.values())
                 ),
             )
         for part in missing:
             text = parts[part]
-            message = adopted.get(text)
+            message = adopted.get(_marker(text))
             if message is None:
                 nonce = step_nonce(dialogue.id, "wrapup", part)
                 message = await attempt("post the wrap-up", self._gateway.post(channel, text, nonce=nonce))
             await dialogues_db.add_bot_message(
                 self._db, dialogue.id, "wrapup", part, channel.id, message.id, self._clock()
             )
+
+
+def _marker(text: str) -> str:
+    """The step marker a posted part ends with (its last line)."""
+    return text.rsplit("\n", 1)[-1]

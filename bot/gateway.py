@@ -155,16 +155,6 @@ class Gateway:
                 return message
         return None
 
-    async def find_recent_own_message(
-        self, channel: discord.TextChannel | discord.Thread, content: str, *, exclude: set[int], limit: int = 25
-    ) -> discord.Message | None:
-        """Return one of the bot's recent messages in ``channel`` with exactly this text, other than ``exclude``."""
-        me = channel.guild.me.id
-        async for message in channel.history(limit=limit):
-            if message.author.id == me and message.content == content and message.id not in exclude:
-                return message
-        return None
-
     async def create_channel(
         self, guild: discord.Guild, category: discord.CategoryChannel, name: str, topic: str
     ) -> discord.TextChannel:
@@ -258,14 +248,15 @@ class Gateway:
         return bool(metadata.get("locked", True)) if isinstance(metadata, dict) else True
 
     async def find_own_messages(
-        self, channel: discord.TextChannel, contents: set[str], *, exclude: set[int], limit: int = 50
+        self, channel: discord.TextChannel, markers: set[str], *, exclude: set[int], limit: int = 50
     ) -> dict[str, discord.Message]:
-        """Return the bot's recent messages in ``channel`` whose text is one of ``contents``, by text (one read)."""
+        """Return the bot's recent messages in ``channel`` whose last line is one of ``markers``, by marker."""
         me = channel.guild.me.id
         found: dict[str, discord.Message] = {}
         async for message in channel.history(limit=limit):
-            if message.author.id == me and message.content in contents and message.id not in exclude:
-                found.setdefault(message.content, message)
+            last_line = message.content.rsplit("\n", 1)[-1]
+            if message.author.id == me and last_line in markers and message.id not in exclude:
+                found.setdefault(last_line, message)
         return found
 
     async def history(self, channel_id: int, after: int | datetime) -> list[discord.Message]:

@@ -30,6 +30,7 @@ __all__ = (
     "topic_marker",
     "window",
     "wrapup",
+    "wrapup_posts",
 )
 
 MESSAGE_LIMIT = 2000
@@ -122,7 +123,13 @@ def intro(dialogue: Dialogue, questions: Sequence[Question], limit: int = MESSAG
     return split_message("\n\n".join(blocks), limit)
 
 
-def wrapup(dialogue: Dialogue, stats: PostStats) -> list[str]:
+def wrapup_posts(dialogue: Dialogue, stats: PostStats) -> list[str]:
+    """The wrap-up as posted: each part ends with a marker naming the dialogue and the part."""
+    bodies = wrapup(dialogue, stats, MESSAGE_LIMIT - MARKER_ROOM)
+    return [f"{body}\n{step_marker(dialogue.id, f'wrap-up part {n}')}" for n, body in enumerate(bodies, 1)]
+
+
+def wrapup(dialogue: Dialogue, stats: PostStats, limit: int = MESSAGE_LIMIT) -> list[str]:
     """The closing message: thanks, the window, totals and each thread's activity."""
     lines = [
         f"# Thank you for taking part in “{dialogue.title}”",
@@ -139,7 +146,7 @@ def wrapup(dialogue: Dialogue, stats: PostStats) -> list[str]:
         ]
     lines.append("")
     lines.append("The dialogue is now closed: the channel and its threads are locked. A summary will follow.")
-    return split_message("\n".join(lines))
+    return split_message("\n".join(lines), limit)
 
 
 def pending(progress: Progress) -> str | None:

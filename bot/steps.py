@@ -92,29 +92,23 @@ async def post_once(
     what: str,
     recorded: set[int],
     *,
-    nonce: str | None = None,
-    marker: str | None = None,
+    nonce: str,
+    marker: str,
     fresh: bool = False,
 ) -> discord.Message:
     """Post ``text``, unless a crash left this very message posted but unrecorded: then adopt it.
 
-    Identity, never resemblance: with a ``marker`` (the step marker line ``text`` ends with), only the bot's
-    message carrying that marker is adopted; Discord's message history keeps no nonce, so the marker is what
-    names the dialogue and the step after a crash. ``fresh`` says the channel or thread was made in this run
-    and cannot hold the message yet: nothing is read. Without a marker (callers not yet marked), the bot's
-    recent message with exactly this text is adopted, as before.
+    Identity, never resemblance: only the bot's message carrying ``marker`` (the step marker line ``text`` ends
+    with) is adopted; Discord's message history keeps no nonce, so the marker is what names the dialogue and the
+    step after a crash. ``fresh`` says the channel or thread was made in this run and cannot hold the message
+    yet: nothing is read.
     """
-    if marker is not None:
-        existing = None
-        if not fresh:
-            existing = await attempt(
-                what,
-                gateway.find_own_message(
-                    channel, lambda content: render.carries_marker(content, marker), exclude=recorded
-                ),
-            )
-    else:
-        existing = await attempt(what, gateway.find_recent_own_message(channel, text, exclude=recorded))
+    existing = None
+    if not fresh:
+        existing = await attempt(
+            what,
+            gateway.find_own_message(channel, lambda content: render.carries_marker(content, marker), exclude=recorded),
+        )
     if existing is not None:
         return existing
     return await attempt(what, gateway.post(channel, text, nonce=nonce))
