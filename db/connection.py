@@ -159,6 +159,16 @@ def _migrations() -> list[tuple[int, str, str]]:
 
 
 def _statements(sql: str) -> list[str]:
-    """Split a migration into statements (they contain no semicolons inside literals)."""
+    """Split a migration into statements (no semicolons inside literals; a trigger's body ends at ``END``)."""
     lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
-    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
+    statements: list[str] = []
+    trigger: list[str] = []
+    for part in (part.strip() for part in "\n".join(lines).split(";")):
+        if trigger or part.upper().startswith("CREATE TRIGGER"):
+            trigger.append(part)
+            if part.upper() == "END":
+                statements.append(";\n".join(trigger))
+                trigger = []
+        elif part:
+            statements.append(part)
+    return statements
