@@ -295,7 +295,8 @@ class Recorder:
         after: int,
         until: datetime | None,
     ) -> int:
-        start = after or dialogue.opened_at or dialogue.opens_at
+        # From the opening's first millisecond (an instant would skip messages made within it).
+        start = after or discord.utils.time_snowflake(dialogue.opened_at or dialogue.opens_at) - 1
         try:
             if target is None:
                 messages = await self._gateway.history(target_id, start)
@@ -306,13 +307,18 @@ class Recorder:
             return 0
         recorded = 0
         last_read = 0
+        cut = False
         for message in messages:
             if until is not None and message.created_at > until:
+                cut = True
                 break
             post = incoming_post(message)
             if post is not None and await self.record(post, message):
                 recorded += 1
             last_read = message.id
+        if not cut and target is not None:
+            # Read to the end (whatever was deleted meanwhile too): nothing up to Discord's newest is left.
+            last_read = max(last_read, target.last_message_id or 0)
         if last_read:
             await posts_db.mark_read(self._db, dialogue.id, target_id, last_read)
         return recorded
