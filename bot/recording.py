@@ -149,11 +149,15 @@ class Recorder:
     async def record(self, post: IncomingPost, message: discord.Message | None = None) -> bool:
         """Record a participant's post; give a top-level post a thread of its own. Return if recorded now."""
         if post.parent_id is None:
-            place = await self._channel(post.channel_id)
+            # Usually a top-level post; but a message in a thread the gateway has not cached (an archived one)
+            # arrives without its parent, and a recorded thread is still recognised by its id.
+            place = await self._channel(post.channel_id) or await self._thread(post.channel_id)
             if place is None:
                 return False
-            return await self._record_top_level(place.dialogue_id, post, message)
-        place = await self._thread(post.channel_id) or await self._adopt(post)
+            if place.origin is None:
+                return await self._record_top_level(place.dialogue_id, post, message)
+        else:
+            place = await self._thread(post.channel_id) or await self._adopt(post)
         if place is None or place.origin == "leaders":
             return False  # not a dialogue's thread, or the leaders' backstage room
         return await self._insert(place.dialogue_id, post.channel_id, post)
