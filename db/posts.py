@@ -42,11 +42,11 @@ async def record(
     One statement: the dialogue's state is checked by the same INSERT (so no cached state can let a post in
     after the lock), and the per-author tally follows by trigger in the same implicit transaction.
     """
-    changed = await db.execute(
+    written = await db.returning(
         "INSERT INTO posts (message_id, dialogue_id, thread_id, author_id, author_name, content, "
         "created_at, reply_to_id) SELECT ?, ?, ?, ?, ?, ?, ?, ? "
         f"WHERE EXISTS (SELECT 1 FROM dialogues d WHERE d.id = ? AND ({_RECORDING})) "
-        "ON CONFLICT (message_id) DO NOTHING",
+        "ON CONFLICT (message_id) DO NOTHING RETURNING message_id",
         (
             message_id,
             dialogue_id,
@@ -59,7 +59,7 @@ async def record(
             dialogue_id,
         ),
     )
-    return changed == 1
+    return bool(written)
 
 
 async def edit(db: Database, message_id: int, content: str, edited_at: datetime) -> bool:
