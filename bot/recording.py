@@ -142,8 +142,7 @@ class Recorder:
 
     async def dialogue_for_channel(self, channel_id: int, parent_id: int | None) -> Dialogue | None:
         """Return the dialogue that owns this channel or thread, if any."""
-        place = await self._channel(parent_id) if parent_id is not None else None
-        place = place or await self._thread(channel_id) or await self._channel(channel_id)
+        place = await self._thread(channel_id) or await self._channel(channel_id if parent_id is None else parent_id)
         return await dialogues_db.get(self._db, place.dialogue_id) if place else None
 
     async def record(self, post: IncomingPost, message: discord.Message | None = None) -> bool:
@@ -285,8 +284,10 @@ class Recorder:
                 continue  # archived while the bot watched it this session: nothing was missed
             if target is not None and not suspect and (target.last_message_id or 0) <= mark:
                 continue  # Discord's newest message here was already recorded, read or seen
-            recorded += await self._read(dialogue, target_id, target, mark, until)
-            self._suspect.discard(target_id)
+            read = await self._read(dialogue, target_id, target, mark, until)
+            if read is not None:
+                recorded += read
+                self._suspect.discard(target_id)
         if recorded:
             log.info("Dialogue %s: recorded %d posts made while the bot was away", dialogue.id, recorded)
         return recorded
@@ -298,7 +299,8 @@ class Recorder:
         target: discord.TextChannel | discord.Thread | None,
         after: int,
         until: datetime | None,
-    ) -> int:
+    ) -> int | None:
+        """Record the posts of one channel or thread after ``after``; None if Discord refused the read."""
         # From the opening's first millisecond (an instant would skip messages made within it).
         start = after or discord.utils.time_snowflake(dialogue.opened_at or dialogue.opens_at) - 1
         try:
@@ -308,7 +310,7 @@ class Recorder:
                 messages = await self._gateway.read(target, start)
         except discord.HTTPException as error:
             log.warning("Dialogue %s: could not read %s to catch up: %s", dialogue.id, target_id, error)
-            return 0
+            return None
         recorded = 0
         last_read = 0
         cut = False
