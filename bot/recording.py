@@ -105,8 +105,8 @@ class Recorder:
     In memory, and never trusted for anything that can change: which dialogue a channel or thread belongs
     to and its origin (fixed once recorded; a miss reads the database), the newest message seen arriving per
     channel or thread (so catch-up skips what was watched live), and which dialogues' archived threads were
-    listed since the gateway last started a session. Whether the dialogue still takes posts is checked by
-    the database in the same statement that records the post.
+    listed since the gateway last started a session (or whose channel it saw created). Whether the dialogue still
+    takes posts is checked by the database in the same statement that records the post.
     """
 
     def __init__(self, database: Database, gateway: Gateway, clock: Clock) -> None:
@@ -117,6 +117,7 @@ class Recorder:
         self._seen: dict[int, int] = {}
         self._suspect: set[int] = set()  # a message there failed to record: catch-up re-reads it
         self._listed: set[int] = set()
+        self._watched: set[int] = set()  # channels this gateway session saw being created
         self._sessions = 0
 
     # ----- live ----------------------------------------------------------------------------------
@@ -139,6 +140,11 @@ class Recorder:
         self._sessions += 1
         if self._sessions > 1:
             self._listed.clear()
+            self._watched.clear()
+
+    def channel_created(self, channel_id: int) -> None:
+        """The gateway announced a new channel: this session sees every thread made in it from the start."""
+        self._watched.add(channel_id)
 
     async def dialogue_for_channel(self, channel_id: int, parent_id: int | None) -> Dialogue | None:
         """Return the dialogue that owns this channel or thread, if any."""
@@ -241,8 +247,9 @@ class Recorder:
         """Record what people posted while the bot was away (when an open dialogue resumes, and at its close).
 
         Finds threads started meanwhile (active ones from the gateway's cache; archived public ones from
-        Discord's listing, once per gateway session), records them, and reads a thread's history only when
-        Discord's last message id there is newer than anything recorded, read before or seen arrive.
+        Discord's listing, once per gateway session unless it saw the channel created), records them,
+        and reads a thread's history only when Discord's last message id there is newer than anything
+        recorded, read before or seen arrive.
         """
         if dialogue.channel_id is None:
             return 0
@@ -254,7 +261,7 @@ class Recorder:
         if channel is None:
             return 0
         threads = {thread.id: thread for thread in self._gateway.public_threads(channel)}
-        listed = dialogue.id in self._listed
+        listed = dialogue.id in self._listed or channel.id in self._watched
         if not listed:
             try:
                 for thread in await self._gateway.archived_public_threads(channel):

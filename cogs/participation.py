@@ -26,6 +26,10 @@ class Participation(commands.Cog):
         self._recorder.session_started()
 
     @commands.Cog.listener()
+    async def on_guild_channel_create(self, channel: discord.abc.GuildChannel) -> None:
+        self._recorder.channel_created(channel.id)
+
+    @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         await self._recorder.receive(message)
 

@@ -130,6 +130,8 @@ async def test_a_close_watched_throughout_reads_no_history(world: World) -> None
     await run(world, "dialogue close", dialogue=str(dialogue.id))
     assert (await reload(world, dialogue.id)).locked_at is not None
     assert history_reads(world, mark) == []
+    # The session saw the dialogue open, so no thread can have escaped it: no listing of archived threads either.
+    assert [e.path for e in world.env.http_requests[mark:] if "/threads/archived" in e.path] == []
     assert "**2 posts from 2 participants.**" in wrapup(world, room)
 
 
