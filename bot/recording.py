@@ -271,8 +271,11 @@ class Recorder:
             else:
                 self._listed.add(dialogue.id)
         known = set(await dialogues_db.thread_ids(self._db, dialogue.id, origin_not="leaders"))
+        me = self._gateway.client.user
         if records_posts(dialogue):
             for thread in threads.values():
+                if me is not None and thread.owner_id == me.id:
+                    continue  # the bot's own: a seed or Leaders thread is adopted by the opening's steps
                 if thread.id not in known and await dialogues_db.thread_origin(self._db, thread.id) is None:
                     # Started while the bot was away: it and its posts belong to the record, and it is locked at close.
                     await dialogues_db.add_thread(
