@@ -23,8 +23,11 @@ import discord
 
 import db.dialogues as dialogues_db
 import db.posts as posts_db
+from bot.app import _Services
+from bot.config import Settings
 from bot.domain.models import DialogueDraft, State
-from bot.recording import Recorder
+from bot.gateway import Gateway
+from bot.scheduler import Scheduler
 from cogs.participation import Participation
 from db import Database
 
@@ -40,13 +43,6 @@ _BASELINE_SCHEMA = (
     "CREATE INDEX posts_by_thread_author ON posts (dialogue_id, thread_id, author_id)",
     "CREATE INDEX posts_by_time ON posts (dialogue_id, created_at)",
 )
-
-
-class _NoDiscord:
-    """Recording a reply in a known thread makes no Discord request; anything else would be a bug here."""
-
-    def __getattr__(self, name: str) -> object:
-        raise AssertionError(f"unexpected Discord call: {name}")
 
 
 def _guild_state() -> tuple[discord.Client, dict[int, discord.Thread]]:
@@ -174,9 +170,11 @@ async def main(posts: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         database = await Database.connect(Path(folder) / "bot.sqlite3")
         dialogue_id = await _open_dialogue(database)
-        recorder = Recorder(database, _NoDiscord(), lambda: START)  # type: ignore[arg-type]
-        listener = Participation(recorder)
         client, threads = _guild_state()
+        clock = lambda: START  # noqa: E731 - a frozen clock is all the benchmark needs
+        # The services as setup_hook builds them (the scheduler is never started: nothing is due here).
+        services = _Services.build(database, Gateway(client), Scheduler(clock), clock, Settings())
+        listener = Participation(services.dialogues)
         baseline = await aiosqlite.connect(Path(folder) / "baseline.sqlite3")
         await baseline.execute("PRAGMA journal_mode = WAL")
         await baseline.execute("PRAGMA synchronous = NORMAL")

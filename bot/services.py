@@ -250,6 +250,10 @@ class DialogueService:
         """Record a participant's post; return whether it was recorded."""
         return await self.recorder.record(post, message)
 
+    async def receive(self, message: discord.Message) -> bool:
+        """Record a gateway message if it is a participant's post, noting that it was seen; return if recorded."""
+        return await self.recorder.receive(message)
+
     async def catch_up(self, dialogue: Dialogue, until: datetime | None = None) -> int:
         """Record what people posted while the bot was away."""
         return await self.recorder.catch_up(dialogue, until)
