@@ -49,7 +49,9 @@ async def test_replies_are_recorded_while_the_lock_is_failing_and_counted_in_the
     dialogue, room = await open_dialogue(world)
     home = thread(room, HOME)
     await world.alice.send(home, "Before the close.")
-    world.env.inject_error("PUT", "/channels/*/permissions/*", status=500, code=0, message="Server trouble", times=1)
+    # The lock's request fails once (overwrites set one by one with PUT, or all at once by editing the channel).
+    world.env.inject_error("PUT", f"/channels/{room.id}/permissions/*", status=500, message="Server trouble", times=1)
+    world.env.inject_error("PATCH", f"/channels/{room.id}", status=500, message="Server trouble", times=1)
     reply = await run(world, "dialogue close", dialogue=str(dialogue.id))
     closing = await reload(world, dialogue.id)
     assert closing.state is State.CLOSED and closing.locked_at is None, reply
