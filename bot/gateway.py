@@ -267,6 +267,19 @@ class Gateway:
         marker = discord.Object(id=after) if isinstance(after, int) else after
         return [message async for message in channel.history(after=marker, oldest_first=True, limit=None)]
 
+    def public_threads(self, channel: discord.TextChannel) -> list[discord.Thread]:
+        """Return the channel's active public threads from the gateway's cache (no request)."""
+        return [thread for thread in channel.threads if thread.type is not discord.ChannelType.private_thread]
+
+    async def archived_public_threads(self, channel: discord.TextChannel) -> list[discord.Thread]:
+        """Return the channel's archived public threads (one request per page of Discord's listing)."""
+        return [thread async for thread in channel.archived_threads(limit=None)]
+
+    async def read(self, target: discord.TextChannel | discord.Thread, after: int | datetime) -> list[discord.Message]:
+        """Return the messages of a channel or thread object after a message id or an instant, oldest first."""
+        marker = discord.Object(id=after) if isinstance(after, int) else after
+        return [message async for message in target.history(after=marker, oldest_first=True, limit=None)]
+
     async def send_dm(self, user_id: int, content: str) -> discord.Message:
         """Send a direct message; raises ``discord.Forbidden`` (50007) when the user's DMs are closed."""
         user = self._client.get_user(user_id) or await self._client.fetch_user(user_id)

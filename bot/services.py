@@ -312,6 +312,11 @@ class DialogueService:
         async with self._busy():
             return await self.recorder.record(post, message)
 
+    async def receive(self, message: discord.Message) -> bool:
+        """Record a gateway message if it is a participant's post, noting that it was seen; return if recorded."""
+        async with self._busy():
+            return await self.recorder.receive(message)
+
     async def catch_up(self, dialogue: Dialogue, until: datetime | None = None) -> int:
         """Record what people posted while the bot was away."""
         return await self.recorder.catch_up(dialogue, until)

@@ -385,6 +385,13 @@ async def test_opening_markers(database: Database) -> None:
 # ----- posts -----------------------------------------------------------------------------------------
 
 
+async def create_open(database: Database) -> Dialogue:
+    """A dialogue that takes posts (a scheduled one records nothing)."""
+    dialogue = await create(database)
+    assert await dialogues_db.transition(database, dialogue.id, (State.SCHEDULED,), State.OPEN, OPENS)
+    return dialogue
+
+
 async def record(
     database: Database, dialogue_id: int, message_id: int, thread_id: int | None, author_id: int, content: str = "hi"
 ) -> bool:
@@ -402,7 +409,7 @@ async def record(
 
 
 async def test_record_is_idempotent(database: Database) -> None:
-    dialogue = await create(database)
+    dialogue = await create_open(database)
     assert await record(database, dialogue.id, 1, None, 7, "first text") is True
     assert await record(database, dialogue.id, 1, None, 7, "second text") is False
     assert await posts_db.content(database, 1) == "first text"
@@ -410,7 +417,7 @@ async def test_record_is_idempotent(database: Database) -> None:
 
 
 async def test_record_keeps_every_field(database: Database) -> None:
-    dialogue = await create(database)
+    dialogue = await create_open(database)
     await posts_db.record(
         database,
         message_id=10,
@@ -438,7 +445,7 @@ async def test_record_keeps_every_field(database: Database) -> None:
 
 
 async def test_edit_updates_a_live_post(database: Database) -> None:
-    dialogue = await create(database)
+    dialogue = await create_open(database)
     await record(database, dialogue.id, 1, None, 7, "typo")
     edited_at = OPENS + timedelta(hours=1)
     assert await posts_db.edit(database, 1, "fixed", edited_at) is True
@@ -449,7 +456,7 @@ async def test_edit_updates_a_live_post(database: Database) -> None:
 
 
 async def test_clear_removes_text_and_excludes_from_stats(database: Database) -> None:
-    dialogue = await create(database)
+    dialogue = await create_open(database)
     await dialogues_db.set_question_thread(database, dialogue.id, 1, 9001, "Q1", OPENS)
     await record(database, dialogue.id, 1, 9001, 7, "keep")
     await record(database, dialogue.id, 2, 9001, 8, "delete me")
@@ -468,8 +475,8 @@ async def test_clear_removes_text_and_excludes_from_stats(database: Database) ->
 
 
 async def test_stats_per_thread_including_empty_threads(database: Database) -> None:
-    dialogue = await create(database)
-    other = await create(database)
+    dialogue = await create_open(database)
+    other = await create_open(database)
     await dialogues_db.set_question_thread(database, dialogue.id, 1, 9001, "What has engagement added?", OPENS)
     await dialogues_db.set_question_thread(database, dialogue.id, 2, 9002, "What did it cost?", OPENS)
     await dialogues_db.set_question_thread(database, dialogue.id, 3, 9003, "What next?", OPENS)
@@ -555,7 +562,7 @@ async def test_transaction_rolls_back_on_cancellation(database: Database) -> Non
 async def test_a_failed_transaction_does_not_take_other_tasks_writes_with_it(database: Database) -> None:
     """Tasks share one connection: a post recorded while another task's transaction is open must survive
     that transaction's rollback."""
-    dialogue = await create(database)
+    dialogue = await create_open(database)
     inside = asyncio.Event()
     recorded = asyncio.Event()
 
@@ -586,7 +593,7 @@ async def test_a_failed_transaction_does_not_take_other_tasks_writes_with_it(dat
 
 
 async def test_concurrent_transactions_are_each_atomic(database: Database) -> None:
-    dialogue = await create(database)
+    dialogue = await create_open(database)
 
     async def failing() -> None:
         async with database.transaction():

@@ -11,7 +11,7 @@ import pytest
 import db.dialogues as dialogues_db
 import db.leaders as leaders_db
 import db.posts as posts_db
-from bot.domain.models import Dialogue, DialogueDraft
+from bot.domain.models import Dialogue, DialogueDraft, State
 from bot.domain.reminders import Kind, Planned, ReminderState
 from db import Database
 
@@ -117,6 +117,8 @@ async def record(
 
 async def test_unanswered_posts_and_counts(database: Database) -> None:
     dialogue = await create(database)
+    # Posts are recorded only while a dialogue takes them.
+    await dialogues_db.transition(database, dialogue.id, (State.SCHEDULED,), State.OPEN, OPENS)
     seed, topic, quiet_topic, backstage = 7001, 7002, 7003, 7004
     await dialogues_db.add_thread(database, dialogue.id, seed, "seed", "Q?", seed, OPENS)
     await dialogues_db.add_thread(database, dialogue.id, topic, "participant", "Topic", 8003, OPENS)
