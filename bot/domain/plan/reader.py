@@ -1,8 +1,6 @@
-"""Plan files: a whole dialogue written once in TOML, checked, imported, exported and rehearsed.
+"""Reading a plan: ``decode_plan`` checks the uploaded bytes, ``parse_plan`` turns TOML into a ``Plan``.
 
-Pure standard library. ``parse_plan`` turns the text of a plan into a ``Plan`` or raises ``PlanError``
-listing every problem with its key path and what would be valid; ``render_plan`` writes a ``Plan``
-back as TOML that ``parse_plan`` reads to the same ``Plan`` (the round trip).
+Every problem is collected with its key path and what would be valid, then raised together as ``PlanError``.
 """
 
 from __future__ import annotations
@@ -10,14 +8,12 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .errors import DialogueError, InvalidInput
-from .models import DialogueDraft
-from .parsing import (
+from ..errors import InvalidInput
+from ..parsing import (
     MAX_DURATION,
     MAX_FRAMING_LENGTH,
     MAX_QUESTION_LENGTH,
@@ -26,29 +22,23 @@ from .parsing import (
     MIN_DURATION,
     _parse_absolute,
     _parse_offset,
-    format_duration,
     parse_duration,
     parse_timezone,
 )
-
-__all__ = (
-    "MAX_LEADERS",
-    "MAX_PLAN_BYTES",
-    "Plan",
-    "PlanError",
-    "PlanLeader",
-    "PlanProblem",
-    "PlanQuestion",
-    "decode_plan",
-    "parse_plan",
-    "render_plan",
-    "shift_weeks",
+from .model import (
+    DEFAULT_COMMITMENT,
+    MAX_COMMITMENT,
+    MAX_LEADERS,
+    MAX_PLAN_BYTES,
+    Plan,
+    PlanError,
+    PlanLeader,
+    PlanProblem,
+    PlanQuestion,
 )
 
-MAX_LEADERS = 50
-MAX_COMMITMENT = 20
-DEFAULT_COMMITMENT = 2
-MAX_PLAN_BYTES = 256 * 1024
+__all__ = ("EXAMPLE_TIME", "decode_plan", "parse_moment_quietly", "parse_plan")
+
 # A plan's opening this far in the past still means "now": the file took a moment to upload.
 _PAST_GRACE = timedelta(minutes=2)
 # An opening further ahead than this is a typo, not a plan.
@@ -65,88 +55,7 @@ _QUESTION_KEYS = ("text", "release")
 _LEADER_KEYS = ("user", "commitment", "timezone", "checkin_hour")
 _REMINDER_KEYS = ("checkin_hour", "unanswered_after")
 
-_EXAMPLE_TIME = "2027-03-01 09:00"
-
-
-@dataclass(frozen=True, slots=True)
-class PlanProblem:
-    """One thing wrong with a plan: where (a key path such as ``questions[2].release``) and what."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-
-class PlanError(DialogueError):
-    """A plan that cannot be used; ``problems`` lists every problem found, in file order."""
-
-    def __init__(self, problems: list[PlanProblem]) -> None:
-        self.problems = tuple(problems)
-        count = len(self.problems)
-        heading = "The plan has 1 problem:" if count == 1 else f"The plan has {count} problems:"
-        super().__init__(heading + "\n" + "\n".join(f"- {problem}" for problem in self.problems))
-
-
-@dataclass(frozen=True, slots=True)
-class PlanQuestion:
-    text: str
-    # None: the thread is created at opening.
-    release_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PlanLeader:
-    # A Discord user id, or a username (lowercase, as Discord shows it under "Username").
-    user: int | str
-    commitment: int = DEFAULT_COMMITMENT
-    timezone: str | None = None
-    checkin_hour: int | None = None
-
-    @property
-    def label(self) -> str:
-        return str(self.user) if isinstance(self.user, int) else f"@{self.user}"
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """A validated plan; every instant is aware UTC."""
-
-    title: str
-    framing: str
-    timezone: str
-    opens_at: datetime
-    closes_at: datetime
-    questions: tuple[PlanQuestion, ...]
-    leaders: tuple[PlanLeader, ...] = ()
-    checkin_hour: int | None = None
-    unanswered_after: timedelta | None = None
-    # How the opening was written, when it was relative to the moment of reading ("now", "in 2d").
-    relative_opening: str | None = field(default=None, compare=False)
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    def draft(self) -> DialogueDraft:
-        """The dialogue this plan creates (without its leaders and reminder settings)."""
-        return DialogueDraft(
-            title=self.title,
-            framing=self.framing,
-            questions=tuple(q.text for q in self.questions),
-            timezone=self.timezone,
-            opens_at=self.opens_at,
-            closes_at=self.closes_at,
-            releases=tuple(q.release_at for q in self.questions),
-        )
-
-    def local(self, moment: datetime) -> datetime:
-        """Return ``moment`` on the dialogue's wall clock."""
-        return moment.astimezone(self.zone)
-
-
-# ----- reading -----------------------------------------------------------------------------------
+EXAMPLE_TIME = "2027-03-01 09:00"
 
 
 def decode_plan(data: bytes) -> str:
@@ -355,7 +264,7 @@ class _Reader:
             "opens",
             "dialogue.opens",
             required=True,
-            hint=f"give a local date and time like `{_EXAMPLE_TIME}`, `in 2d` or `now`.",
+            hint=f"give a local date and time like `{EXAMPLE_TIME}`, `in 2d` or `now`.",
         )
         if value is None:
             return None, None
@@ -396,7 +305,7 @@ class _Reader:
             self.problem(
                 path,
                 f"`{text}` is not a date and time. Write `YYYY-MM-DD HH:MM` (read in {zone}) "
-                f"or ISO-8601 with an offset. Example: `{_EXAMPLE_TIME}`.",
+                f"or ISO-8601 with an offset. Example: `{EXAMPLE_TIME}`.",
             )
         return moment
 
@@ -468,7 +377,7 @@ class _Reader:
     ) -> datetime | None:
         """Read a release time; without a valid zone or window, check only how it is written."""
         text = value.strip()
-        valid = f'use "day 2", "day 2 09:00", an offset like "+36h", or a local date and time like "{_EXAMPLE_TIME}".'
+        valid = f'use "day 2", "day 2 09:00", an offset like "+36h", or a local date and time like "{EXAMPLE_TIME}".'
         anchor = opens_at or self.now
         place = zone or "UTC"
         day = _DAY.match(text)
@@ -493,7 +402,7 @@ class _Reader:
                 self.problem(path, f"`{text}` is not an offset; {valid}")
                 return None
         else:
-            moment = _parse_absolute_quiet(text, place)
+            moment = parse_moment_quietly(text, place)
             if moment is None:
                 self.problem(path, f"`{text}` is not a release time; {valid}")
                 return None
@@ -577,142 +486,13 @@ class _Reader:
 
 
 def _local(naive: datetime, zone: str, path: str) -> datetime:
-    from .parsing import local_to_utc
+    from ..parsing import local_to_utc
 
     return local_to_utc(naive, ZoneInfo(zone), path)
 
 
-def _parse_absolute_quiet(text: str, zone: str) -> datetime | None:
+def parse_moment_quietly(text: str, zone: str) -> datetime | None:
     try:
         return _parse_absolute(text, ZoneInfo(zone))
     except InvalidInput:
         return None
-
-
-# ----- writing -----------------------------------------------------------------------------------
-
-
-def render_plan(plan: Plan, names: Mapping[int, str] | None = None) -> str:
-    """Write ``plan`` as TOML that ``parse_plan`` reads back to an equal ``Plan``.
-
-    ``names`` (user id -> username) adds a comment naming each leader given by id.
-    """
-    lines = [
-        "# dialogue-bot plan: check it with `dialogue-bot plan check FILE`, see it run with",
-        "# `dialogue-bot rehearse FILE`, import it with `/dialogue create plan:`. Format: docs/plans.md",
-        "",
-        "[dialogue]",
-        f"title = {_string(plan.title)}",
-    ]
-    if plan.framing:
-        lines.append(f"framing = {_multiline(plan.framing)}")
-    lines.append(f"timezone = {_string(plan.timezone)}")
-    lines.append(f"opens = {_string(_moment_text(plan.opens_at, plan.timezone))}")
-    length = plan.closes_at - plan.opens_at
-    if length.total_seconds() % 60 == 0 and MIN_DURATION <= length <= MAX_DURATION:
-        lines.append(f"duration = {_string(format_duration(length))}")
-    else:
-        lines.append(f"closes = {_string(_moment_text(plan.closes_at, plan.timezone))}")
-    if plan.checkin_hour is not None or plan.unanswered_after is not None:
-        lines += ["", "[reminders]"]
-        if plan.checkin_hour is not None:
-            lines.append(f"checkin_hour = {plan.checkin_hour}")
-        if plan.unanswered_after is not None:
-            lines.append(f"unanswered_after = {_string(format_duration(plan.unanswered_after))}")
-    for question in plan.questions:
-        lines += ["", "[[questions]]"]
-        text = _multiline(question.text) if "\n" in question.text else _string(question.text)
-        lines.append(f"text = {text}")
-        if question.release_at is not None:
-            lines.append(f"release = {_string(_release_text(plan, question.release_at))}")
-    for leader in plan.leaders:
-        lines += ["", "[[leaders]]"]
-        if isinstance(leader.user, int):
-            name = (names or {}).get(leader.user)
-            comment = f"  # {_escape(name, keep_newlines=False)}" if name else ""
-            lines.append(f"user = {leader.user}{comment}")
-        else:
-            lines.append(f"user = {_string(leader.user)}")
-        lines.append(f"commitment = {leader.commitment}")
-        if leader.timezone is not None:
-            lines.append(f"timezone = {_string(leader.timezone)}")
-        if leader.checkin_hour is not None:
-            lines.append(f"checkin_hour = {leader.checkin_hour}")
-    return "\n".join(lines) + "\n"
-
-
-def _moment_text(moment: datetime, zone: str) -> str:
-    """A local date and time when that reads back to the same instant, else ISO-8601 with an offset."""
-    local = moment.astimezone(ZoneInfo(zone))
-    text = f"{local:%Y-%m-%d %H:%M}" if local.second == 0 else f"{local:%Y-%m-%d %H:%M:%S}"
-    if _parse_absolute_quiet(text, zone) == moment.replace(microsecond=0):
-        return text
-    return local.replace(microsecond=0).isoformat()
-
-
-def _release_text(plan: Plan, release_at: datetime) -> str:
-    """``day N`` when the release keeps the opening's time of day, else an offset or a local time."""
-    zone = plan.zone
-    opening = plan.opens_at.astimezone(zone)
-    local = release_at.astimezone(zone)
-    days = (local.date() - opening.date()).days
-    if days >= 1 and local.time() == opening.time():
-        return f"day {days + 1}"
-    if days >= 1 and local.second == 0 and local.microsecond == 0 and days <= 99:
-        text = f"day {days + 1} {local:%H:%M}"
-        if _parse_absolute_quiet(f"{local:%Y-%m-%d %H:%M}", plan.timezone) == release_at:
-            return text
-    offset = release_at - plan.opens_at
-    if offset.total_seconds() % 60 == 0:
-        return "+" + format_duration(offset)
-    return _moment_text(release_at, plan.timezone)
-
-
-def _escape(text: str, *, keep_newlines: bool) -> str:
-    out: list[str] = []
-    for char in text:
-        if char == "\\":
-            out.append("\\\\")
-        elif char == '"':
-            out.append('\\"')
-        elif char == "\n" and keep_newlines:
-            out.append("\n")
-        elif char == "\t":
-            out.append("\\t")
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\u{ord(char):04X}")
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def _string(text: str) -> str:
-    return '"' + _escape(text, keep_newlines=False) + '"'
-
-
-def _multiline(text: str) -> str:
-    return '"""\n' + _escape(text, keep_newlines=True) + '"""'
-
-
-# ----- placing a plan in time --------------------------------------------------------------------
-
-
-def shift_weeks(plan: Plan, weeks: int) -> Plan:
-    """Move every instant of the plan by whole weeks on its own wall clock (weekday and time of day kept)."""
-    if weeks == 0:
-        return plan
-    zone = plan.zone
-
-    def move(moment: datetime) -> datetime:
-        local = moment.astimezone(zone).replace(tzinfo=None) + timedelta(weeks=weeks)
-        shifted = local.replace(tzinfo=zone).astimezone(UTC)
-        return shifted
-
-    return replace(
-        plan,
-        opens_at=move(plan.opens_at),
-        closes_at=move(plan.closes_at),
-        questions=tuple(
-            replace(q, release_at=None if q.release_at is None else move(q.release_at)) for q in plan.questions
-        ),
-    )
