@@ -190,7 +190,7 @@ def test_wrong_type_is_named(tmp_path: Path, text: str, message: str) -> None:
     [
         (
             'default_timezone = "Mars/Olympus"\n',
-            "default_timezone: `Mars/Olympus` is not an IANA time zone name. Pick one from the list.",
+            "default_timezone: `Mars/Olympus` is not an IANA time zone name.",
         ),
         ('default_timezone = ""\n', "default_timezone: a time zone is required."),
         ('default_duration = "5x"\n', "default_duration: `5x` is not a duration."),
@@ -240,9 +240,7 @@ def test_check_command_names_a_bad_key_in_one_line_and_exits_2(
     assert main(["check", "--config", str(path)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == (
-        "config: default_timezone: `Mars/Olympus` is not an IANA time zone name. Pick one from the list.\n"
-    )
+    assert captured.err == ("config: default_timezone: `Mars/Olympus` is not an IANA time zone name.\n")
 
 
 def test_check_command_accepts_a_good_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

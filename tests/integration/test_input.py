@@ -38,6 +38,9 @@ BAD_FORMS = [
     ({"duration": "5m"}, "**Duration**: `5m` is too short; the minimum is 10 minutes."),
     ({"duration": "61d"}, "**Duration**: `61d` is too long; the maximum is 60 days."),
     ({"framing": "z" * 4001}, "**Framing**: it is 4001 characters long"),
+    ({"title": "\u200b\u200b \u2060"}, "**Title**: it has only spaces or invisible characters"),
+    ({"questions": "Visible?\n\u200b\u200d"}, "**Questions**: question 2 has only spaces or invisible characters"),
+    ({"duration": "9" * 5000 + "d"}, "**Duration**: `" + "9" * 39 + "…` is too long; the maximum is 60 days."),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import discord
+import pytest
 import simcord
 
 import db.dialogues as dialogues_db
@@ -108,6 +109,30 @@ async def test_a_binary_file_is_refused(world: World) -> None:
     assert answer_of(result).content == (
         "Nothing was created. The plan has 1 problem:\n- the file is not UTF-8 text (byte 1); save it as UTF-8 TOML."
     )
+
+
+CRASHERS = [
+    # (plan text, the one problem named): each used to end in the generic apology.
+    (
+        "x = " + "[" * 5000 + "]" * 5000 + "\n" + PLAN,
+        "the file nests arrays or inline tables (`[...]`, `{...}`) too deeply to read",
+    ),
+    (PLAN + '\n[[leaders]]\nuser = "²"\n', "leaders[1].user: `²` is not a Discord username"),
+    (PLAN + "\n[[leaders]]\nuser = " + "7" * 5000 + "\n", "the file has a number with too many digits to read"),
+    (PLAN.replace('"Staged questions"', '"\\u200b\\u200d"'), "dialogue.title: it has only spaces or invisible"),
+    (PLAN.replace('"What brought you here?"', '"\\u3164"'), "questions[1].text: it has only spaces or invisible"),
+]
+
+
+@pytest.mark.parametrize(("text", "problem"), CRASHERS, ids=["nested", "superscript", "digits", "title", "question"])
+async def test_plans_that_used_to_crash_are_refused_by_name(world: World, text: str, problem: str) -> None:
+    result = await import_plan(world, text)
+    shown = answer_of(result)
+    assert shown.ephemeral
+    assert shown.content.startswith(f"Nothing was created. The plan has 1 problem:\n- {problem}")
+    assert "Sorry, something went wrong" not in shown.content
+    assert await world.bot.dialogues.in_guild(world.guild.id) == []
+    assert [c.name for c in world.guild.channels.values()] == ["general"]
 
 
 async def test_a_member_cannot_import(world: World) -> None:

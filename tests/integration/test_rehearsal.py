@@ -122,6 +122,30 @@ def test_cli_rehearse_and_plan_check(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "rehearsal not run: the plan is invalid" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("x = " + "{a = " * 5000 + "1" + "}" * 5000 + "\n", "too deeply to read"),
+        ('[[leaders]]\nuser = "²"\n', "].user: `²` is not a Discord username"),
+    ],
+    ids=["nested", "superscript"],
+)
+def test_cli_names_a_plan_that_used_to_crash(
+    text: str, problem: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "crash.toml"
+    path.write_text(EXAMPLE.read_text(encoding="utf-8") + "\n" + text, encoding="utf-8")
+    assert main(["plan", "check", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[0] == f"{path}: not a valid plan (1 problem)"
+    assert captured.err.splitlines()[1].startswith(f"{path}: ")
+    assert problem in captured.err.splitlines()[1]
+    assert len(captured.err.splitlines()) == 2
+    assert "Traceback" not in captured.err + captured.out
+    assert main(["rehearse", str(path), "--out", str(tmp_path)]) == 2
+    assert "rehearsal not run: the plan is invalid" in capsys.readouterr().err
+
+
 ONE_DAY = """
 [dialogue]
 title = "One day"

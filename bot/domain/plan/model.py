@@ -11,7 +11,6 @@ from ..models import DialogueDraft
 
 __all__ = (
     "DEFAULT_COMMITMENT",
-    "MAX_COMMITMENT",
     "MAX_LEADERS",
     "MAX_PLAN_BYTES",
     "Plan",
@@ -23,7 +22,6 @@ __all__ = (
 )
 
 MAX_LEADERS = 50
-MAX_COMMITMENT = 20
 DEFAULT_COMMITMENT = 2
 MAX_PLAN_BYTES = 256 * 1024
 

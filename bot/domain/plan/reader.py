@@ -14,20 +14,22 @@ from zoneinfo import ZoneInfo
 
 from ..errors import InvalidInput
 from ..parsing import (
-    MAX_DURATION,
-    MAX_FRAMING_LENGTH,
-    MAX_QUESTION_LENGTH,
-    MAX_QUESTIONS,
-    MAX_TITLE_LENGTH,
-    MIN_DURATION,
-    _parse_absolute,
-    _parse_offset,
+    OPENING_GRACE,
+    RELATIVE_OPENING,
+    check_length,
+    check_question_count,
     parse_duration,
+    parse_framing,
+    parse_moment,
+    parse_offset,
+    parse_question,
     parse_timezone,
+    parse_title,
+    shown,
 )
+from ..reminders import MAX_COMMITMENT
 from .model import (
     DEFAULT_COMMITMENT,
-    MAX_COMMITMENT,
     MAX_LEADERS,
     MAX_PLAN_BYTES,
     Plan,
@@ -39,15 +41,14 @@ from .model import (
 
 __all__ = ("EXAMPLE_TIME", "decode_plan", "parse_moment_quietly", "parse_plan")
 
-# A plan's opening this far in the past still means "now": the file took a moment to upload.
-_PAST_GRACE = timedelta(minutes=2)
 # An opening further ahead than this is a typo, not a plan.
 _FARTHEST = timedelta(days=3660)
 
 _USERNAME = re.compile(r"^[a-z0-9_.]{2,32}$")
+_DIGITS = re.compile(r"^[0-9]+$")
+_MAX_ID_DIGITS = 20  # a snowflake is below 2**63
 _DAY = re.compile(r"^day\s+(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$", re.IGNORECASE)
 _OFFSET = re.compile(r"^\+\s*(.+)$")
-_RELATIVE = re.compile(r"^in\s+(.+)$", re.IGNORECASE)
 
 _TOP_KEYS = ("dialogue", "questions", "leaders", "reminders")
 _DIALOGUE_KEYS = ("title", "framing", "timezone", "opens", "duration", "closes")
@@ -82,7 +83,20 @@ def parse_plan(text: str, now: datetime, *, allow_past: bool = False) -> Plan:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise PlanError([PlanProblem("", _syntax_message(str(error)))]) from None
+    except RecursionError:
+        # tomllib reads nested arrays and inline tables recursively; a plan never needs more than two levels.
+        raise PlanError([PlanProblem("", _TOO_DEEP)]) from None
+    except ValueError:
+        # Python refuses to convert integers of more than 4,300 digits (a guard against slow conversions).
+        raise PlanError([PlanProblem("", _TOO_LONG_NUMBER)]) from None
     return _Reader(now, allow_past).read(raw)
+
+
+_TOO_DEEP = (
+    "the file nests arrays or inline tables (`[...]`, `{...}`) too deeply to read; "
+    "a plan uses plain keys in [dialogue], [reminders], [[questions]] and [[leaders]]."
+)
+_TOO_LONG_NUMBER = "the file has a number with too many digits to read; a Discord user id has at most 20 digits."
 
 
 def _syntax_message(message: str) -> str:
@@ -172,13 +186,16 @@ class _Reader:
             return None
         return value
 
-    def guarded(self, path: str, parse: Callable[[], Any]) -> Any:
-        """Run one of the shared field parsers, turning its ``InvalidInput`` into a problem at ``path``."""
+    def guarded(self, path: str, parse: Callable[[], Any], *, example: bool = True) -> Any:
+        """Run one of the shared field parsers, turning its ``InvalidInput`` into a problem at ``path``.
+
+        ``example=False`` leaves out the form's example where the key path already says what to fix.
+        """
         try:
             return parse()
         except InvalidInput as error:
             message = error.problem
-            if error.example:
+            if error.example and example:
                 message += f" Example: `{error.example}`."
             self.problem(path, message)
             return None
@@ -221,23 +238,13 @@ class _Reader:
         )
         if value is None:
             return None
-        title = " ".join(value.split())
-        if not title:
-            self.problem("dialogue.title", "must not be empty.")
-            return None
-        if len(title) > MAX_TITLE_LENGTH:
-            self.problem(
-                "dialogue.title", f"is {len(title)} characters long; the limit is {MAX_TITLE_LENGTH}. Shorten it."
-            )
-            return None
+        title: str | None = self.guarded("dialogue.title", lambda: parse_title(value), example=False)
         return title
 
     def framing(self, dialogue: Mapping[str, Any]) -> str:
         value = self.string(dialogue, "framing", "dialogue.framing", required=False) or ""
-        framing = value.strip()
-        if len(framing) > MAX_FRAMING_LENGTH:
-            self.problem("dialogue.framing", f"is {len(framing)} characters long; the limit is {MAX_FRAMING_LENGTH}.")
-        return framing
+        framing: str | None = self.guarded("dialogue.framing", lambda: parse_framing(value), example=False)
+        return framing or ""
 
     def zone(self, dialogue: Mapping[str, Any]) -> str | None:
         value = self.string(
@@ -252,11 +259,8 @@ class _Reader:
         return self.zone_name(value, "dialogue.timezone")
 
     def zone_name(self, value: str, path: str) -> str | None:
-        try:
-            return parse_timezone(value)
-        except InvalidInput:
-            self.problem(path, f"`{value}` is not an IANA time zone name. Example: `Europe/Zurich`.")
-            return None
+        zone: str | None = self.guarded(path, lambda: parse_timezone(value))
+        return zone
 
     def opening(self, dialogue: Mapping[str, Any], zone: str) -> tuple[datetime | None, str | None]:
         value = self.string(
@@ -271,40 +275,43 @@ class _Reader:
         text = value.strip()
         if text.lower() == "now":
             return self.now, "now"
-        relative = _RELATIVE.match(text)
+        relative = RELATIVE_OPENING.match(text)
         if relative:
             try:
-                offset = _parse_offset(relative.group(1))
-                if offset > _FARTHEST:
-                    raise OverflowError(text)
-                return self.now + offset, text
-            except (ValueError, OverflowError):
+                offset = parse_offset(relative.group(1))
+            except ValueError:
                 self.problem(
-                    "dialogue.opens", f"`{text}` is not a time from now; write `in` and a duration like `in 2d`."
+                    "dialogue.opens", f"{shown(text)} is not a time from now; write `in` and a duration like `in 2d`."
                 )
                 return None, None
+            except OverflowError:
+                offset = None
+            if offset is None or offset > _FARTHEST:
+                self.problem("dialogue.opens", f"{shown(text)} is more than 10 years ahead; check the numbers.")
+                return None, None
+            return self.now + offset, text
         moment = self.moment(text, zone, "dialogue.opens")
         if moment is None:
             return None, None
         if moment - self.now > _FARTHEST:
-            self.problem("dialogue.opens", f"`{text}` is more than 10 years ahead; check the year.")
+            self.problem("dialogue.opens", f"{shown(text)} is more than 10 years ahead; check the year.")
             return None, None
-        if not self.allow_past and moment < self.now - _PAST_GRACE:
-            self.problem("dialogue.opens", f"`{text}` has already passed. Use a time ahead, `now`, or `in 2d`.")
+        if not self.allow_past and moment < self.now - OPENING_GRACE:
+            self.problem("dialogue.opens", f"{shown(text)} has already passed. Use a time ahead, `now`, or `in 2d`.")
             return None, None
         return (moment if self.allow_past else max(moment, self.now)), None
 
     def moment(self, text: str, zone: str, path: str) -> datetime | None:
         """Read a local date and time (in ``zone``) or ISO-8601 with an offset."""
         try:
-            moment = _parse_absolute(text, ZoneInfo(zone))
+            moment = parse_moment(text, ZoneInfo(zone))
         except InvalidInput as error:
             self.problem(path, f"{error.problem} Example: `{error.example}`.")
             return None
         if moment is None:
             self.problem(
                 path,
-                f"`{text}` is not a date and time. Write `YYYY-MM-DD HH:MM` (read in {zone}) "
+                f"{shown(text)} is not a date and time. Write `YYYY-MM-DD HH:MM` (read in {zone}) "
                 f"or ISO-8601 with an offset. Example: `{EXAMPLE_TIME}`.",
             )
         return moment
@@ -330,14 +337,10 @@ class _Reader:
         closes_at = self.moment(value.strip(), zone, "dialogue.closes")
         if closes_at is None:
             return None
-        length = closes_at - opens_at
-        if length < MIN_DURATION:
-            self.problem("dialogue.closes", "must be at least 10 minutes after the opening.")
-            return None
-        if length > MAX_DURATION:
-            self.problem("dialogue.closes", "must be at most 60 days after the opening.")
-            return None
-        return closes_at
+        seconds = (closes_at - opens_at).total_seconds()
+        written = "the time from the opening to `closes`"
+        length = self.guarded("dialogue.closes", lambda: check_length(seconds, "closes", written), example=False)
+        return None if length is None else closes_at
 
     def questions(
         self,
@@ -351,20 +354,16 @@ class _Reader:
             if "questions" not in raw:
                 self.problem("questions", 'missing; add at least one [[questions]] entry with `text = "..."`.')
             return []
-        if not entries:
-            self.problem("questions", 'add at least one [[questions]] entry with `text = "..."`.')
-        if len(entries) > MAX_QUESTIONS:
-            self.problem("questions", f"there are {len(entries)}; the limit is {MAX_QUESTIONS}. Merge or drop some.")
+        how = ' as a [[questions]] entry with `text = "..."`'
+        self.guarded("questions", lambda: check_question_count(len(entries), how=how), example=False)
         found: list[PlanQuestion] = []
         for number, entry in enumerate(entries, start=1):
             path = f"questions[{number}]"
             self.unknown_keys(entry, _QUESTION_KEYS, path)
             value = self.string(entry, "text", f"{path}.text", required=True, hint="give the question's text.")
-            text = (value or "").strip()
-            if value is not None and not text:
-                self.problem(f"{path}.text", "must not be empty.")
-            elif len(text) > MAX_QUESTION_LENGTH:
-                self.problem(f"{path}.text", f"is {len(text)} characters long; the limit is {MAX_QUESTION_LENGTH}.")
+            text = ""
+            if value is not None:
+                text = self.guarded(f"{path}.text", lambda v=value: parse_question(v), example=False) or ""
             release_at = None
             release = self.string(entry, "release", f"{path}.release", required=False)
             if release is not None:
@@ -391,28 +390,37 @@ class _Reader:
             date = local.date() + timedelta(days=number - 1)
             hour, minute = (int(day.group(2)), int(day.group(3))) if day.group(2) else (local.hour, local.minute)
             if hour > 23 or minute > 59:
-                self.problem(path, f"`{text}` has no valid time of day; {valid}")
+                self.problem(path, f"{shown(text)} has no valid time of day; {valid}")
                 return None
             naive = datetime(date.year, date.month, date.day, hour, minute, local.second if not day.group(2) else 0)
             moment = self.guarded(path, lambda: _local(naive, place, path))
         elif offset:
             try:
-                moment = anchor + _parse_offset(offset.group(1))
-            except (ValueError, OverflowError):
-                self.problem(path, f"`{text}` is not an offset; {valid}")
+                moment = anchor + parse_offset(offset.group(1))
+            except ValueError:
+                self.problem(path, f"{shown(text)} is not an offset; {valid}")
+                return None
+            except OverflowError:
+                self.problem(
+                    path, f"{shown(text)} is not before the closing; release questions while the dialogue is open."
+                )
                 return None
         else:
             moment = parse_moment_quietly(text, place)
             if moment is None:
-                self.problem(path, f"`{text}` is not a release time; {valid}")
+                self.problem(path, f"{shown(text)} is not a release time; {valid}")
                 return None
         if moment is None or zone is None or opens_at is None or closes_at is None:
             return None
         if moment < opens_at:
-            self.problem(path, f"`{text}` is before the opening; release a question at the opening (day 1) or later.")
+            self.problem(
+                path, f"{shown(text)} is before the opening; release a question at the opening (day 1) or later."
+            )
             return None
         if moment >= closes_at:
-            self.problem(path, f"`{text}` is not before the closing; release questions while the dialogue is open.")
+            self.problem(
+                path, f"{shown(text)} is not before the closing; release questions while the dialogue is open."
+            )
             return None
         return None if moment == opens_at else moment
 
@@ -457,17 +465,18 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int | str):
             self.problem(path, f"expected {valid}")
             return None
-        if isinstance(value, int) or value.strip().isdigit():
-            number = int(value)
-            if not 10**15 <= number < 2**63:
-                self.problem(path, f"{number} is not a Discord user id; give {valid}")
+        # Only ASCII digits make an id: str.isdigit() also accepts "²" and other scripts' digits.
+        if isinstance(value, int) or _DIGITS.match(value.strip()):
+            digits = str(value).strip()
+            if len(digits) > _MAX_ID_DIGITS or not 10**15 <= int(digits) < 2**63:
+                self.problem(path, f"{shown(digits)} is not a Discord user id; give {valid}")
                 return None
-            return number
+            return int(digits)
         name = value.strip().removeprefix("@").lower()
         if not _USERNAME.match(name):
             self.problem(
                 path,
-                f"`{value}` is not a Discord username (2 to 32 characters: a-z, 0-9, _ and .); give {valid}",
+                f"{shown(value)} is not a Discord username (2 to 32 characters: a-z, 0-9, _ and .); give {valid}",
             )
             return None
         return name
@@ -493,6 +502,6 @@ def _local(naive: datetime, zone: str, path: str) -> datetime:
 
 def parse_moment_quietly(text: str, zone: str) -> datetime | None:
     try:
-        return _parse_absolute(text, ZoneInfo(zone))
+        return parse_moment(text, ZoneInfo(zone))
     except InvalidInput:
         return None
