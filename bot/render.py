@@ -17,6 +17,7 @@ __all__ = (
     "split_message",
     "status",
     "timestamp",
+    "timezone_saved",
     "window",
     "wrapup",
 )
@@ -122,6 +123,14 @@ def status(dialogue: Dialogue, stats: PostStats, extra_sections: Sequence[str] =
     for section in extra_sections:
         text += "\n\n" + section
     return truncate(text, MESSAGE_LIMIT)
+
+
+def timezone_saved(timezone: str, hour: int, upcoming: datetime | None) -> str:
+    """The reply to /my-timezone: the zone and hour actually stored, and the next check-in if one is planned."""
+    text = f"Saved: your check-ins in this server arrive at {hour:02d}:00 in {timezone}."
+    if upcoming is not None:
+        text += f" Next one: {timestamp(upcoming)} ({timestamp(upcoming, 'R')})."
+    return text
 
 
 def dialogue_list(dialogues: Sequence[Dialogue]) -> str:
