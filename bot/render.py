@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from .domain.models import Dialogue, PostStats, Question, State
+from .domain.parsing import cut
 
 __all__ = (
     "MESSAGE_LIMIT",
@@ -133,18 +134,55 @@ def timezone_saved(timezone: str, hour: int, upcoming: datetime | None) -> str:
     return text
 
 
-def dialogue_list(dialogues: Sequence[Dialogue]) -> str:
-    """This guild's dialogues grouped by state."""
+# Dialogues that need a facilitator come first, so that cutting the list to one message never hides them.
+_LIST_ORDER = (State.FAILED, State.MISSED, State.OPEN, State.SCHEDULED, State.CLOSED, State.CANCELLED)
+_LIST_HEADINGS = {
+    State.FAILED: "**Failed** (needs action: `/dialogue status` says why, `/dialogue open` retries)",
+    State.MISSED: "**Missed** (needs action: its window passed before it could open)",
+}
+# Room kept at the end of a cut list for its "+N more: ..." line.
+_MORE_ROOM = 100
+
+
+def _list_order(state: State, dialogues: list[Dialogue]) -> list[Dialogue]:
+    """What comes next first (scheduled and open), then the most recent (the others)."""
+    if state is State.SCHEDULED:
+        return sorted(dialogues, key=lambda d: (d.opens_at, d.id))
+    if state is State.OPEN:
+        return sorted(dialogues, key=lambda d: (d.closes_at, d.id))
+    return sorted(dialogues, key=lambda d: (d.closes_at, d.id), reverse=True)
+
+
+def _list_line(dialogue: Dialogue) -> str:
+    window_text = f"{timestamp(dialogue.opens_at, 'f')} to {timestamp(dialogue.closes_at, 'f')}"
+    line = f"- #{dialogue.id} {dialogue.title}: {window_text}"
+    if dialogue.state is State.FAILED and dialogue.failure_reason:
+        line += f" — {cut(dialogue.failure_reason, 100)}"
+    return line
+
+
+def dialogue_list(dialogues: Sequence[Dialogue], limit: int = MESSAGE_LIMIT) -> str:
+    """This guild's dialogues by state, those needing action first; cut to ``limit`` with "+N more" at the end."""
     if not dialogues:
         return "There are no dialogues in this server yet. Start one with `/dialogue create`."
     lines: list[str] = []
-    for state in State:
-        group = [d for d in dialogues if d.state is state]
-        if not group:
-            continue
-        lines.append(f"**{state.value.capitalize()}**")
-        lines += [f"- #{d.id} {d.title}: {timestamp(d.opens_at, 'f')} to {timestamp(d.closes_at, 'f')}" for d in group]
-    return truncate("\n".join(lines), MESSAGE_LIMIT)
+    size = 0
+    hidden: dict[State, int] = {}
+    for state in _LIST_ORDER:
+        group = _list_order(state, [d for d in dialogues if d.state is state])
+        heading = _LIST_HEADINGS.get(state, f"**{state.value.capitalize()}**")
+        for number, dialogue in enumerate(group):
+            new = ([heading] if number == 0 else []) + [_list_line(dialogue)]
+            added = sum(len(line) + 1 for line in new)
+            if hidden or size + added > limit - _MORE_ROOM:
+                hidden[state] = hidden.get(state, 0) + 1
+                continue
+            lines += new
+            size += added
+    if hidden:
+        parts = ", ".join(f"{count} {state.value}" for state, count in hidden.items())
+        lines.append(f"+{sum(hidden.values())} more ({parts})")
+    return "\n".join(lines)
 
 
 def truncate(text: str, limit: int) -> str:

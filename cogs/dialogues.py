@@ -24,6 +24,7 @@ __all__ = ("Dialogues", "setup")
 
 log = logging.getLogger(__name__)
 
+
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_channels=True)
 class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run facilitated dialogues"):
