@@ -6,11 +6,13 @@ import tomllib
 from dataclasses import fields
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.__main__ import main
 from bot.config import ConfigError, Settings, load_settings
+from bot.domain.parsing import parse_timezone
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -124,8 +126,13 @@ def test_relative_database_path_is_relative_to_the_config_file(tmp_path: Path) -
 
 
 def test_time_zone_name_is_accepted_in_any_case(tmp_path: Path) -> None:
-    # The stored spelling stays as typed; what matters is that it names a real zone.
-    load_settings(write(tmp_path, 'default_timezone = "europe/zurich"\n'))
+    # The stored spelling stays as typed; what matters is that it names a real zone, by its IANA name.
+    settings = load_settings(write(tmp_path, 'default_timezone = "europe/zurich"\n'))
+    settings.validate()
+    assert settings.default_timezone.lower() == "europe/zurich"
+    assert parse_timezone(settings.default_timezone) == "Europe/Zurich"
+    # Dialogues get the zone's real name: ZoneInfo on a case-sensitive file system knows no other.
+    assert ZoneInfo(parse_timezone(settings.default_timezone)).key == "Europe/Zurich"
 
 
 @pytest.mark.parametrize(
