@@ -7,13 +7,17 @@ from datetime import datetime
 
 from .domain.models import Dialogue, PostStats, Question, State
 from .domain.parsing import cut
+from .domain.plan import Plan, PlanLeader
 
 __all__ = (
     "MESSAGE_LIMIT",
     "channel_topic",
     "created_confirmation",
     "dialogue_list",
+    "import_expired",
+    "import_question",
     "intro",
+    "plan_imported",
     "plural",
     "split_message",
     "status",
@@ -51,6 +55,38 @@ def created_confirmation(dialogue: Dialogue, questions: int) -> str:
         f"Opens {timestamp(dialogue.opens_at)} ({timestamp(dialogue.opens_at, 'R')})\n"
         f"Closes {timestamp(dialogue.closes_at)} ({timestamp(dialogue.closes_at, 'R')})\n"
         f"Time zone: {dialogue.timezone}"
+    )
+
+
+def plan_imported(dialogue: Dialogue, plan: Plan, leader_ids: Sequence[int]) -> str:
+    """What the facilitator reads after a plan import: the schedule, staged questions and the leaders found."""
+    lines = [created_confirmation(dialogue, len(plan.questions))]
+    for number, question in enumerate(plan.questions, start=1):
+        if question.release_at is not None:
+            lines.append(f"Question {number} opens {timestamp(question.release_at)}")
+    if plan.leaders:
+        lines.append(
+            f"Leaders: {', '.join(f'<@{user_id}>' for user_id in leader_ids) or 'none'} "
+            f"({len(leader_ids)} of {len(plan.leaders)} in the plan)"
+        )
+    return "\n".join(lines)
+
+
+def import_question(plan: Plan, missing: Sequence[PlanLeader], expires_at: datetime) -> str:
+    """Ask whether to create a plan whose leaders are not all members, and until when the answer is taken."""
+    names = ", ".join(leader.label for leader in missing)
+    return (
+        f"**{plan.title}**: {plural(len(missing), 'leader')} in this plan "
+        f"{'is not a member' if len(missing) == 1 else 'are not members'} of this server: {names}.\n"
+        "Create the dialogue without them? You can add them later with `/dialogue leaders add`.\n"
+        f"Answer by {timestamp(expires_at, 't')} ({timestamp(expires_at, 'R')}); after that, nothing is created."
+    )
+
+
+def import_expired(expires_at: datetime) -> str:
+    """The answer to a button pressed after its import's time ran out."""
+    return (
+        f"This import expired at {timestamp(expires_at, 't')}: nothing was created. Import the plan again to create it."
     )
 
 
