@@ -99,7 +99,7 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
     return 1
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``plan check`` and ``rehearse`` to the command line."""
     plan = commands.add_parser("plan", help="work with plan files")
     plan_commands = plan.add_subparsers(dest="plan_command", required=True)

@@ -63,6 +63,7 @@ class Event:
 
     @property
     def local(self) -> datetime:
+        """When it happened, in the event's time zone."""
         return self.at.astimezone(ZoneInfo(self.zone))
 
     @property
@@ -73,6 +74,7 @@ class Event:
         return self.kind
 
     def heading(self) -> str:
+        """The event's line in the timeline: UTC time, local time, place."""
         utc = f"{self.at:%a %Y-%m-%d %H:%M} UTC"
         local = f"{self.local:%a %H:%M} {self.zone}"
         return f"{utc} · {local} · {self.where}"
@@ -88,6 +90,8 @@ class PlaceholderPost:
 
 @dataclass
 class RehearsalResult:
+    """What a rehearsal found: the timeline, problems, and the written report."""
+
     plan: Plan
     events: list[Event] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -102,6 +106,7 @@ class RehearsalResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the rehearsal found no errors."""
         return not self.errors
 
 
@@ -171,8 +176,13 @@ class _Recorder:
             return
         channel = message.channel
         if isinstance(channel, discord.DMChannel):
-            recipient = channel.recipient or next(
-                (c.recipient for c in self.bot.private_channels if c.id == channel.id and c.recipient), None
+            recipient: discord.abc.User | None = channel.recipient or next(
+                (
+                    c.recipient
+                    for c in self.bot.private_channels
+                    if isinstance(c, discord.DMChannel) and c.id == channel.id and c.recipient
+                ),
+                None,
             )
             if recipient is None:
                 recipient = self.names.get(channel.id)
@@ -396,7 +406,7 @@ async def _play(
     people = [guild.add_member(env.create_user(f"participant-{n:02d}")) for n in range(1, participants + 1)]
     for member in [facilitator, *leaders, *people]:
         recorder.people[member.id] = member.name
-    await env.bot.tree.sync()
+    await bot.tree.sync()
 
     echo(f"Rehearsal of “{plan.title}” ({plan.timezone}), {participants} participants, {len(leaders)} leaders")
     for note in result.notes:
@@ -552,7 +562,7 @@ async def _post(
     previous = last_in_thread.get(thread.id) if post.reply else None
     message = await author.send(thread, text, reply_to=previous) if previous else await author.send(thread, text)
     last_in_thread[thread.id] = message
-    return PlaceholderPost(author.name, thread.name)
+    return PlaceholderPost(author.name, thread.name or "")
 
 
 def _markdown(result: RehearsalResult, source: str, participants: int) -> str:

@@ -50,6 +50,7 @@ def plural(count: int, word: str) -> str:
 
 
 def created_confirmation(dialogue: Dialogue, questions: int) -> str:
+    """The reply to a facilitator whose dialogue was scheduled."""
     return (
         f"Scheduled **{dialogue.title}** (#{dialogue.id}) with {plural(questions, 'seed question')}.\n"
         f"Opens {timestamp(dialogue.opens_at)} ({timestamp(dialogue.opens_at, 'R')})\n"
@@ -91,6 +92,7 @@ def import_expired(expires_at: datetime) -> str:
 
 
 def channel_topic(dialogue: Dialogue) -> str:
+    """A dialogue channel's topic: its title and window, within Discord's limit."""
     text = f"{dialogue.title} · {timestamp(dialogue.opens_at)} to {timestamp(dialogue.closes_at)}"
     return text[:TOPIC_LIMIT]
 

@@ -98,12 +98,12 @@ class PlanFiles:
         except DialogueError as error:
             await reply(interaction, str(error))
             return
-        names = {}
+        names: dict[int, str] = {}
         guild = interaction.guild
         for leader in plan.leaders:
             member = guild.get_member(leader.user) if guild and isinstance(leader.user, int) else None
             if member is not None:
-                names[leader.user] = member.name
+                names[member.id] = member.name
         data = render_plan(plan, names).encode("utf-8")
         note = f"The plan of **{found.title}** (#{found.id})."
         if found.opens_at < self.bot.clock():
@@ -273,7 +273,7 @@ async def _replace(interaction: discord.Interaction[Any], text: str) -> None:
     )
 
 
-def plan_command(bot: DialogueBot) -> app_commands.Command:
+def plan_command(bot: DialogueBot) -> app_commands.Command[Any, ..., None]:
     """``/dialogue plan``: download a dialogue as a plan file."""
 
     @app_commands.command(name="plan", description="Download a dialogue as a plan file (TOML)")

@@ -250,6 +250,7 @@ def parse_offset(text: str) -> timedelta:
 
 
 def parse_moment(text: str, zone: ZoneInfo) -> datetime | None:
+    """Read ISO-8601 (with or without an offset) or ``YYYY-MM-DD HH:MM`` local to ``zone``; None if it is neither."""
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:

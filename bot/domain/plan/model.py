@@ -49,6 +49,8 @@ class PlanError(DialogueError):
 
 @dataclass(frozen=True, slots=True)
 class PlanQuestion:
+    """A seed question in a plan, released at opening or at its own time."""
+
     text: str
     # None: the thread is created at opening.
     release_at: datetime | None = None
@@ -56,6 +58,8 @@ class PlanQuestion:
 
 @dataclass(frozen=True, slots=True)
 class PlanLeader:
+    """A conversation leader named in a plan, by user id or username."""
+
     # A Discord user id, or a username (lowercase, as Discord shows it under "Username").
     user: int | str
     commitment: int = DEFAULT_COMMITMENT
@@ -64,6 +68,7 @@ class PlanLeader:
 
     @property
     def label(self) -> str:
+        """How the leader is named in messages: the id, or ``@username``."""
         return str(self.user) if isinstance(self.user, int) else f"@{self.user}"
 
 
@@ -85,6 +90,7 @@ class Plan:
 
     @property
     def zone(self) -> ZoneInfo:
+        """The plan's time zone."""
         return ZoneInfo(self.timezone)
 
     def draft(self) -> DialogueDraft:

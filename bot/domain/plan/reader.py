@@ -5,11 +5,12 @@ Every problem is collected with its key path and what would be valid, then raise
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from ..errors import InvalidInput
@@ -38,6 +39,8 @@ from .model import (
     PlanProblem,
     PlanQuestion,
 )
+
+_T = TypeVar("_T")
 
 __all__ = ("EXAMPLE_TIME", "decode_plan", "parse_moment_quietly", "parse_plan")
 
@@ -186,7 +189,7 @@ class _Reader:
             return None
         return value
 
-    def guarded(self, path: str, parse: Callable[[], Any], *, example: bool = True) -> Any:
+    def guarded(self, path: str, parse: Callable[[], _T], *, example: bool = True) -> _T | None:
         """Run one of the shared field parsers, turning its ``InvalidInput`` into a problem at ``path``.
 
         ``example=False`` leaves out the form's example where the key path already says what to fix.
@@ -326,10 +329,10 @@ class _Reader:
             self.problem("dialogue", 'give how long it runs: `duration = "5d"` or `closes = "2027-03-06 17:00"`.')
             return None
         if has_duration:
-            value = self.string(dialogue, "duration", "dialogue.duration", required=True)
-            if value is None:
+            duration = self.string(dialogue, "duration", "dialogue.duration", required=True)
+            if duration is None:
                 return None
-            length = self.guarded("dialogue.duration", lambda: parse_duration(value, "duration"))
+            length = self.guarded("dialogue.duration", lambda: parse_duration(duration, "duration"))
             return None if length is None else opens_at + length
         value = self.string(dialogue, "closes", "dialogue.closes", required=True)
         if value is None:
@@ -363,7 +366,7 @@ class _Reader:
             value = self.string(entry, "text", f"{path}.text", required=True, hint="give the question's text.")
             text = ""
             if value is not None:
-                text = self.guarded(f"{path}.text", lambda v=value: parse_question(v), example=False) or ""
+                text = self.guarded(f"{path}.text", functools.partial(parse_question, value), example=False) or ""
             release_at = None
             release = self.string(entry, "release", f"{path}.release", required=False)
             if release is not None:
@@ -501,6 +504,7 @@ def _local(naive: datetime, zone: str, path: str) -> datetime:
 
 
 def parse_moment_quietly(text: str, zone: str) -> datetime | None:
+    """``parse_moment``, with a time that daylight saving skips read as None instead of refused."""
     try:
         return parse_moment(text, ZoneInfo(zone))
     except InvalidInput:
