@@ -157,10 +157,16 @@ class LeaderService:
         return Zone(dialogue.timezone, hour, False)
 
     async def set_timezone(
-        self, guild_id: int, user_id: int, zone: str, hour: int, *, source: str = "self"
-    ) -> datetime | None:
-        """Store a member's zone and check-in hour, move their future check-ins; return the next one."""
+        self, guild_id: int, user_id: int, zone: str, hour: int | None = None, *, source: str = "self"
+    ) -> tuple[str, int, datetime | None]:
+        """Store a member's zone and check-in hour, move their future check-ins; return zone, hour and the next one.
+
+        Without ``hour`` the member keeps the hour stored for them; a member with none gets the configured default.
+        """
         timezone = parse_timezone(zone)
+        if hour is None:
+            stored = await leaders_db.get_member(self.db, guild_id, user_id)
+            hour = self.settings.default_checkin_hour if stored is None else stored[1]
         if not 0 <= hour <= 23:
             raise InvalidInput("checkin_hour", "use a whole hour from 0 to 23.", "9")
         now = self.clock()
@@ -179,7 +185,7 @@ class LeaderService:
                 for r in await leaders_db.reminders_for(self.db, dialogue_id, user_id)
                 if r.kind is Kind.CHECKIN and r.state is ReminderState.PENDING and r.due_at >= now
             ]
-        return min(upcoming) if upcoming else None
+        return timezone, hour, (min(upcoming) if upcoming else None)
 
     # ----- planning ------------------------------------------------------------------------------
 

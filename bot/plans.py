@@ -5,19 +5,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import db.dialogues as dialogues_db
 import db.plans as plans_db
 from db import Database
 
+from . import render
+from .domain.errors import DialogueError, NotFacilitator
 from .domain.models import Dialogue
 from .domain.plan import Plan, PlanLeader, PlanQuestion
 from .leaders import LeaderService
 from .services import DialogueService
 
-__all__ = ("PlanService", "ResolvedLeader")
+__all__ = ("PENDING_FOR", "PlanService", "ResolvedLeader")
 
 log = logging.getLogger(__name__)
+
+# How long the facilitator has to answer "create without the missing leaders?"; the question shows the limit.
+PENDING_FOR = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +45,7 @@ class PlanService:
         self.dialogues = dialogues
         self.default_hour = default_hour
         self.leaders = leaders
+        self.clock = dialogues.clock
 
     async def create(
         self, guild_id: int, created_by: int, plan: Plan, leaders: Sequence[ResolvedLeader] = ()
@@ -53,6 +60,34 @@ class PlanService:
             await self._add_leader(dialogue, leader, plan)
         log.info("Dialogue %s created from a plan with %d leaders", dialogue.id, len(leaders))
         return dialogue
+
+    # ----- imports awaiting an answer ------------------------------------------------------------
+
+    async def hold(self, guild_id: int, user_id: int, plan_text: str) -> plans_db.PendingImport:
+        """Keep a plan until its facilitator answers (restarts included), for ``PENDING_FOR``."""
+        now = self.clock()
+        await plans_db.remove_expired(self.db, now)  # answers that never came
+        pending = await plans_db.add_pending(self.db, guild_id, user_id, plan_text, now, now + PENDING_FOR)
+        log.info("Plan import %s held for user %s in guild %s", pending.id, user_id, guild_id)
+        return pending
+
+    async def answer(self, pending_id: int, user_id: int) -> plans_db.PendingImport:
+        """Take a held plan for its facilitator's answer; only one answer ever takes it.
+
+        Raises ``NotFacilitator`` for anyone else (the plan stays held) and ``DialogueError`` when it was
+        answered already or its time is up.
+        """
+        pending = await plans_db.get_pending(self.db, pending_id)
+        if pending is None:
+            raise DialogueError("This import was already answered or has expired. Import the plan again if needed.")
+        if pending.user_id != user_id:
+            raise NotFacilitator("Only the facilitator who imported this plan can answer.")
+        taken = await plans_db.take_pending(self.db, pending_id)
+        if pending.expires_at <= self.clock():
+            raise DialogueError(render.import_expired(pending.expires_at))
+        if not taken:
+            raise DialogueError("This import was already answered. Nothing more was changed.")
+        return pending
 
     async def export(self, dialogue_id: int) -> Plan:
         """Return the dialogue as a plan; importing it creates the same dialogue."""

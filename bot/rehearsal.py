@@ -27,10 +27,19 @@ import db.dialogues as dialogues_db
 from .app import DialogueBot, create_bot
 from .config import Settings
 from .domain.models import State
-from .domain.parsing import slugify
+from .domain.parsing import slugify, thread_name
 from .domain.plan import Plan, PlanLeader, render_plan, shift_weeks
 
-__all__ = ("SIM_START", "Event", "RehearsalResult", "distinct", "place_plan", "readable", "rehearse")
+__all__ = (
+    "SIM_START",
+    "Event",
+    "PlaceholderPost",
+    "RehearsalResult",
+    "distinct",
+    "place_plan",
+    "readable",
+    "rehearse",
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +80,14 @@ class Event:
         return f"{utc} · {local} · {self.where}"
 
 
+@dataclass(frozen=True, slots=True)
+class PlaceholderPost:
+    """One post a cast member made during the rehearsal, and the thread it belongs to."""
+
+    author: str
+    thread: str  # the thread's name: a question's, or the one the bot gives a new topic
+
+
 @dataclass
 class RehearsalResult:
     """What a rehearsal found: the timeline, problems, and the written report."""
@@ -82,6 +99,7 @@ class RehearsalResult:
     markdown: str = ""
     path: Path | None = None
     posts: int = 0
+    made: list[PlaceholderPost] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     # user id -> username of everyone in the simulated server.
     people: dict[int, str] = field(default_factory=dict)
@@ -275,6 +293,10 @@ def _schedule_posts(plan: Plan, participants: int, leaders: int) -> list[_Post]:
                 for position, question in enumerate(plan.questions, start=1)
                 if question.release_at is None or question.release_at <= at
             ]
+            if not open_questions:
+                # Every question is released later: the leader starts a topic of their own meanwhile.
+                posts.append(_Post(at, participants + index, "channel", reply=False))
+                continue
             position = open_questions[(day + index) % len(open_questions)]
             posts.append(_Post(at, participants + index, f"thread:{position}", reply=True))
     return sorted(posts, key=lambda post: post.at)
@@ -315,7 +337,10 @@ async def rehearse(
     try:
         with tempfile.TemporaryDirectory(prefix="dialogue-rehearsal-") as folder:
             settings = Settings(database=str(Path(folder) / "rehearsal.sqlite3"), default_timezone=placed.timezone)
-            await _run(placed, settings, participants, result, echo)
+            try:
+                await _run(placed, settings, participants, result, echo)
+            except Exception as error:  # a fault of the rehearsal itself: report it and still write the timeline
+                result.errors.append(f"the rehearsal stopped: {type(error).__name__}: {error}")
     finally:
         root.removeHandler(errors)
         root.setLevel(level)
@@ -341,86 +366,109 @@ async def _run(
     bot = create_bot(settings)
     zones: dict[int, str] = {}
     recorder = _Recorder(bot, plan, zones, echo)
-    async with simcord.run(bot, check_errors=False) as env:
-        guild = env.create_guild("Rehearsal server")
-        lobby = guild.create_text_channel("general")
-        role = guild.create_role("Facilitators", permissions=discord.Permissions(manage_channels=True))
-        facilitator = guild.add_member(env.create_user("facilitator"), roles=[role])
-        zones[facilitator.id] = plan.timezone
-        leaders = []
-        stand_ins: list[PlanLeader] = []
-        for number, leader in enumerate(plan.leaders, start=1):
-            member = guild.add_member(env.create_user(_stand_in_name(leader, number)))
-            leaders.append(member)
-            zones[member.id] = leader.timezone or plan.timezone
-            stand_ins.append(replace(leader, user=member.id))
-            if isinstance(leader.user, int):
-                result.notes.append(f"Leader {leader.user} is played by @{member.name}.")
-        people = [guild.add_member(env.create_user(f"participant-{n:02d}")) for n in range(1, participants + 1)]
-        for member in [facilitator, *leaders, *people]:
-            recorder.people[member.id] = member.name
-        await bot.tree.sync()
+    try:
+        async with simcord.run(bot, check_errors=False) as env:
+            try:
+                await _play(env, bot, recorder, zones, plan, participants, result, echo)
+            finally:
+                # Whatever happened, stop the bot: its database thread would keep the process from exiting.
+                await bot.close()
+    finally:
+        if not bot.is_closed():  # SimCord could not start it
+            await bot.close()
 
-        echo(f"Rehearsal of “{plan.title}” ({plan.timezone}), {participants} participants, {len(leaders)} leaders")
-        for note in result.notes:
-            echo(f"  note: {note}")
-        upload = render_plan(replace(plan, leaders=tuple(stand_ins)))
-        answer = await facilitator.slash(lobby, "dialogue create", plan=("plan.toml", upload.encode()))
-        shown = answer.followups[-1] if answer.followups else answer.response
-        reply = shown.content if shown is not None else ""
-        recorder.add(Event(env.now(), "note", "/dialogue create plan: (ephemeral reply)", reply, plan.timezone))
-        recorder.flush()
-        found = await dialogues_db.in_guild(bot.database, guild.id)
-        if not found or not reply.startswith("Scheduled"):
-            result.errors.append(f"the import failed: {reply or 'no reply'}")
-            return
-        dialogue = found[0]
 
-        posts = _schedule_posts(plan, participants, len(leaders))
-        cast = people + leaders
-        finish = plan.closes_at + timedelta(days=1)
-        before = plan.opens_at - timedelta(days=1)
-        echo(
-            f"Virtual time runs from {max(before, env.now()):%Y-%m-%d %H:%M} UTC (a day before the opening) "
-            f"to {finish:%Y-%m-%d %H:%M} UTC (a day after the closing), in hourly steps."
-        )
-        stops = sorted({*(p.at for p in posts), *_hours(max(before, env.now()), finish)})
-        last_in_thread: dict[int, discord.Message] = {}
-        day_shown = None
-        index = 0
-        for stop in stops:
-            if stop > env.now():
-                await env.advance_time((stop - env.now()).total_seconds())
-            current = await dialogues_db.get(bot.database, dialogue.id)
-            assert current is not None
-            if current.channel_id is not None:
-                recorder.channel_id = current.channel_id
-            while index < len(posts) and posts[index].at <= stop:
-                post = posts[index]
-                index += 1
-                if current.state is not State.OPEN or current.channel_id is None:
-                    continue
-                if await _post(env, bot, guild, current.id, current.channel_id, post, cast, last_in_thread):
-                    result.posts += 1
-            recorder.flush()
-            local_day = stop.astimezone(plan.zone).date()
-            if local_day != day_shown:
-                day_shown = local_day
-                echo(f"[{stop:%Y-%m-%d %H:%M} UTC] {current.state.value}; {result.posts} placeholder posts so far")
+async def _play(
+    env: simcord.Env,
+    bot: DialogueBot,
+    recorder: _Recorder,
+    zones: dict[int, str],
+    plan: Plan,
+    participants: int,
+    result: RehearsalResult,
+    echo: Callable[[str], None],
+) -> None:
+    """Build the server, import the plan as the facilitator would, and let the dialogue live its whole life."""
+    guild = env.create_guild("Rehearsal server")
+    lobby = guild.create_text_channel("general")
+    role = guild.create_role("Facilitators", permissions=discord.Permissions(manage_channels=True))
+    facilitator = guild.add_member(env.create_user("facilitator"), roles=[role])
+    zones[facilitator.id] = plan.timezone
+    leaders = []
+    stand_ins: list[PlanLeader] = []
+    for number, leader in enumerate(plan.leaders, start=1):
+        member = guild.add_member(env.create_user(_stand_in_name(leader, number)))
+        leaders.append(member)
+        zones[member.id] = leader.timezone or plan.timezone
+        stand_ins.append(replace(leader, user=member.id))
+        if isinstance(leader.user, int):
+            result.notes.append(f"Leader {leader.user} is played by @{member.name}.")
+    people = [guild.add_member(env.create_user(f"participant-{n:02d}")) for n in range(1, participants + 1)]
+    for member in [facilitator, *leaders, *people]:
+        recorder.people[member.id] = member.name
+    await bot.tree.sync()
+
+    echo(f"Rehearsal of “{plan.title}” ({plan.timezone}), {participants} participants, {len(leaders)} leaders")
+    for note in result.notes:
+        echo(f"  note: {note}")
+    upload = render_plan(replace(plan, leaders=tuple(stand_ins)))
+    answer = await facilitator.slash(lobby, "dialogue create", plan=("plan.toml", upload.encode()))
+    shown = answer.followups[-1] if answer.followups else answer.response
+    reply = shown.content if shown is not None else ""
+    recorder.add(Event(env.now(), "note", "/dialogue create plan: (ephemeral reply)", reply, plan.timezone))
+    recorder.flush()
+    found = await dialogues_db.in_guild(bot.database, guild.id)
+    if not found or not reply.startswith("Scheduled"):
+        result.errors.append(f"the import failed: {reply or 'no reply'}")
+        return
+    dialogue = found[0]
+
+    posts = _schedule_posts(plan, participants, len(leaders))
+    cast = people + leaders
+    finish = plan.closes_at + timedelta(days=1)
+    before = plan.opens_at - timedelta(days=1)
+    echo(
+        f"Virtual time runs from {max(before, env.now()):%Y-%m-%d %H:%M} UTC (a day before the opening) "
+        f"to {finish:%Y-%m-%d %H:%M} UTC (a day after the closing), in hourly steps."
+    )
+    stops = sorted({*(p.at for p in posts), *_hours(max(before, env.now()), finish)})
+    last_in_thread: dict[int, discord.Message] = {}
+    day_shown = None
+    index = 0
+    for stop in stops:
+        if stop > env.now():
+            await env.advance_time((stop - env.now()).total_seconds())
+        current = await dialogues_db.get(bot.database, dialogue.id)
+        assert current is not None
+        if current.channel_id is not None:
+            recorder.channel_id = current.channel_id
+        while index < len(posts) and posts[index].at <= stop:
+            post = posts[index]
+            index += 1
+            if current.state is not State.OPEN or current.channel_id is None:
+                continue
+            made = await _post(env, bot, guild, current.id, current.channel_id, post, cast, last_in_thread)
+            if made is not None:
+                result.made.append(made)
+                result.posts += 1
         recorder.flush()
-        final = await dialogues_db.get(bot.database, dialogue.id)
-        assert final is not None
-        intro = set((await dialogues_db.bot_messages(bot.database, dialogue.id, "intro")).values())
-        wrapup = set((await dialogues_db.bot_messages(bot.database, dialogue.id, "wrapup")).values())
-        result.events = _label(recorder.events, intro, wrapup)
-        result.people = dict(recorder.people)
-        if final.state is not State.CLOSED:
-            result.errors.append(f"the dialogue ended the rehearsal {final.state.value}, not closed")
-        elif not wrapup:
-            result.errors.append("the dialogue closed without a wrap-up")
-        for error in env.errors:
-            result.errors.append(f"the bot raised {type(error).__name__}: {error}")
-        await bot.close()
+        local_day = stop.astimezone(plan.zone).date()
+        if local_day != day_shown:
+            day_shown = local_day
+            echo(f"[{stop:%Y-%m-%d %H:%M} UTC] {current.state.value}; {result.posts} placeholder posts so far")
+    recorder.flush()
+    final = await dialogues_db.get(bot.database, dialogue.id)
+    assert final is not None
+    intro = set((await dialogues_db.bot_messages(bot.database, dialogue.id, "intro")).values())
+    wrapup = set((await dialogues_db.bot_messages(bot.database, dialogue.id, "wrapup")).values())
+    result.events = _label(recorder.events, intro, wrapup)
+    result.people = dict(recorder.people)
+    if final.state is not State.CLOSED:
+        result.errors.append(f"the dialogue ended the rehearsal {final.state.value}, not closed")
+    elif not wrapup:
+        result.errors.append("the dialogue closed without a wrap-up")
+    for error in env.errors:
+        result.errors.append(f"the bot raised {type(error).__name__}: {error}")
 
 
 def _label(events: list[Event], intro: set[int], wrapup: set[int]) -> list[Event]:
@@ -494,26 +542,27 @@ async def _post(
     post: _Post,
     cast: list[simcord.MemberActor],
     last_in_thread: dict[int, discord.Message],
-) -> bool:
-    """Make one cast member post a placeholder; return whether it was posted."""
+) -> PlaceholderPost | None:
+    """Make one cast member post a placeholder; return what was posted where, or None."""
     author = cast[post.author]
     channel = next((c for c in guild.channels.values() if c.id == channel_id), None)
     if channel is None:
-        return False
+        return None
     text = f"Placeholder post by {author.name} ({post.at:%a %H:%M} UTC)."
     if post.target == "channel":
-        await author.send(channel, f"Topic from {author.name}\n{text}")
-        return True
+        topic = f"Topic from {author.name}"
+        await author.send(channel, f"{topic}\n{text}")
+        return PlaceholderPost(author.name, thread_name(topic))
     position = int(post.target.split(":", 1)[1])
     questions = await dialogues_db.questions(bot.database, dialogue_id)
     thread_id = next((q.thread_id for q in questions if q.position == position), None)
     thread = next((t for t in channel.threads if t.id == thread_id), None)
     if thread is None:
-        return False
+        return None
     previous = last_in_thread.get(thread.id) if post.reply else None
     message = await author.send(thread, text, reply_to=previous) if previous else await author.send(thread, text)
     last_in_thread[thread.id] = message
-    return True
+    return PlaceholderPost(author.name, thread.name or "")
 
 
 def _markdown(result: RehearsalResult, source: str, participants: int) -> str:

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from .domain.models import Dialogue, PostStats, Question, State
+from .domain.parsing import cut
+from .domain.plan import Plan, PlanLeader
 from .domain.progress import Progress
 
 __all__ = (
@@ -16,17 +18,21 @@ __all__ = (
     "close_reply",
     "created_confirmation",
     "dialogue_list",
+    "import_expired",
+    "import_question",
     "intro",
     "intro_posts",
     "open_reply",
     "open_step_failed",
     "pending",
+    "plan_imported",
     "plural",
     "seed_post",
     "split_message",
     "status",
     "step_marker",
     "timestamp",
+    "timezone_saved",
     "topic_marker",
     "window",
     "wrapup",
@@ -70,6 +76,38 @@ def created_confirmation(dialogue: Dialogue, questions: int) -> str:
 def topic_marker(dialogue_id: int) -> str:
     """How a dialogue channel's topic ends: it names the dialogue, so a resumed opening adopts only its own."""
     return f" · dialogue #{dialogue_id}"
+
+
+def plan_imported(dialogue: Dialogue, plan: Plan, leader_ids: Sequence[int]) -> str:
+    """What the facilitator reads after a plan import: the schedule, staged questions and the leaders found."""
+    lines = [created_confirmation(dialogue, len(plan.questions))]
+    for number, question in enumerate(plan.questions, start=1):
+        if question.release_at is not None:
+            lines.append(f"Question {number} opens {timestamp(question.release_at)}")
+    if plan.leaders:
+        lines.append(
+            f"Leaders: {', '.join(f'<@{user_id}>' for user_id in leader_ids) or 'none'} "
+            f"({len(leader_ids)} of {len(plan.leaders)} in the plan)"
+        )
+    return "\n".join(lines)
+
+
+def import_question(plan: Plan, missing: Sequence[PlanLeader], expires_at: datetime) -> str:
+    """Ask whether to create a plan whose leaders are not all members, and until when the answer is taken."""
+    names = ", ".join(leader.label for leader in missing)
+    return (
+        f"**{plan.title}**: {plural(len(missing), 'leader')} in this plan "
+        f"{'is not a member' if len(missing) == 1 else 'are not members'} of this server: {names}.\n"
+        "Create the dialogue without them? You can add them later with `/dialogue leaders add`.\n"
+        f"Answer by {timestamp(expires_at, 't')} ({timestamp(expires_at, 'R')}); after that, nothing is created."
+    )
+
+
+def import_expired(expires_at: datetime) -> str:
+    """The answer to a button pressed after its import's time ran out."""
+    return (
+        f"This import expired at {timestamp(expires_at, 't')}: nothing was created. Import the plan again to create it."
+    )
 
 
 def channel_topic(dialogue: Dialogue) -> str:
@@ -265,18 +303,63 @@ def status(
     return truncate(text, MESSAGE_LIMIT)
 
 
-def dialogue_list(dialogues: Sequence[Dialogue]) -> str:
-    """This guild's dialogues grouped by state."""
+def timezone_saved(timezone: str, hour: int, upcoming: datetime | None) -> str:
+    """The reply to /my-timezone: the zone and hour actually stored, and the next check-in if one is planned."""
+    text = f"Saved: your check-ins in this server arrive at {hour:02d}:00 in {timezone}."
+    if upcoming is not None:
+        text += f" Next one: {timestamp(upcoming)} ({timestamp(upcoming, 'R')})."
+    return text
+
+
+# Dialogues that need a facilitator come first, so that cutting the list to one message never hides them.
+_LIST_ORDER = (State.FAILED, State.MISSED, State.OPEN, State.SCHEDULED, State.CLOSED, State.CANCELLED)
+_LIST_HEADINGS = {
+    State.FAILED: "**Failed** (needs action: `/dialogue status` says why, `/dialogue open` retries)",
+    State.MISSED: "**Missed** (needs action: its window passed before it could open)",
+}
+# Room kept at the end of a cut list for its "+N more: ..." line.
+_MORE_ROOM = 100
+
+
+def _list_order(state: State, dialogues: list[Dialogue]) -> list[Dialogue]:
+    """What comes next first (scheduled and open), then the most recent (the others)."""
+    if state is State.SCHEDULED:
+        return sorted(dialogues, key=lambda d: (d.opens_at, d.id))
+    if state is State.OPEN:
+        return sorted(dialogues, key=lambda d: (d.closes_at, d.id))
+    return sorted(dialogues, key=lambda d: (d.closes_at, d.id), reverse=True)
+
+
+def _list_line(dialogue: Dialogue) -> str:
+    window_text = f"{timestamp(dialogue.opens_at, 'f')} to {timestamp(dialogue.closes_at, 'f')}"
+    line = f"- #{dialogue.id} {dialogue.title}: {window_text}"
+    if dialogue.state is State.FAILED and dialogue.failure_reason:
+        line += f" — {cut(dialogue.failure_reason, 100)}"
+    return line
+
+
+def dialogue_list(dialogues: Sequence[Dialogue], limit: int = MESSAGE_LIMIT) -> str:
+    """This guild's dialogues by state, those needing action first; cut to ``limit`` with "+N more" at the end."""
     if not dialogues:
         return "There are no dialogues in this server yet. Start one with `/dialogue create`."
     lines: list[str] = []
-    for state in State:
-        group = [d for d in dialogues if d.state is state]
-        if not group:
-            continue
-        lines.append(f"**{state.value.capitalize()}**")
-        lines += [f"- #{d.id} {d.title}: {timestamp(d.opens_at, 'f')} to {timestamp(d.closes_at, 'f')}" for d in group]
-    return truncate("\n".join(lines), MESSAGE_LIMIT)
+    size = 0
+    hidden: dict[State, int] = {}
+    for state in _LIST_ORDER:
+        group = _list_order(state, [d for d in dialogues if d.state is state])
+        heading = _LIST_HEADINGS.get(state, f"**{state.value.capitalize()}**")
+        for number, dialogue in enumerate(group):
+            new = ([heading] if number == 0 else []) + [_list_line(dialogue)]
+            added = sum(len(line) + 1 for line in new)
+            if hidden or size + added > limit - _MORE_ROOM:
+                hidden[state] = hidden.get(state, 0) + 1
+                continue
+            lines += new
+            size += added
+    if hidden:
+        parts = ", ".join(f"{count} {state.value}" for state, count in hidden.items())
+        lines.append(f"+{sum(hidden.values())} more ({parts})")
+    return "\n".join(lines)
 
 
 def truncate(text: str, limit: int) -> str:

@@ -116,21 +116,16 @@ class Leaders(commands.Cog):
     @app_commands.command(name="my-timezone", description="Set your time zone and the hour of your daily check-ins")
     @app_commands.describe(
         zone="Your IANA time zone, e.g. Asia/Kathmandu or America/Toronto",
-        checkin_hour="The hour (0-23, your local time) for daily check-ins; default 9",
+        checkin_hour="The hour (0-23, your local time) for daily check-ins; leave it out to keep your current hour",
     )
     @app_commands.autocomplete(zone=timezone_autocomplete)
     @app_commands.guild_only()
     async def my_timezone(
-        self, interaction: discord.Interaction, zone: str, checkin_hour: app_commands.Range[int, 0, 23] = 9
+        self, interaction: discord.Interaction, zone: str, checkin_hour: app_commands.Range[int, 0, 23] | None = None
     ) -> None:
         async def run() -> str:
-            upcoming = await self.service.set_timezone(
-                interaction.guild_id or 0, interaction.user.id, zone, checkin_hour
-            )
-            text = f"Saved: your check-ins in this server arrive at {checkin_hour:02d}:00 in your time zone."
-            if upcoming is not None:
-                text += f" Next one: {render.timestamp(upcoming)} ({render.timestamp(upcoming, 'R')})."
-            return text
+            saved = await self.service.set_timezone(interaction.guild_id or 0, interaction.user.id, zone, checkin_hour)
+            return render.timezone_saved(*saved)
 
         await answer(interaction, run)
 

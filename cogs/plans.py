@@ -1,13 +1,14 @@
 """Plan files in Discord: ``/dialogue create plan:<file>`` imports one, ``/dialogue plan`` exports one.
 
-Not a cog: the Dialogues cog calls ``import_plan`` and adds ``plan_command`` to its group.
+Not a cog: the Dialogues cog calls ``import_plan``, adds ``plan_command`` to its group and registers the
+answer buttons (``IMPORT_BUTTONS``), whose custom ids carry the held import's id so they work after a restart.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import logging
+import re
 from typing import Any
 
 import discord
@@ -15,20 +16,23 @@ from discord import app_commands
 
 from bot import render
 from bot.app import DialogueBot, send_apology
-from bot.domain.errors import DialogueError, InvalidInput
-from bot.domain.models import Dialogue
+from bot.domain.errors import DialogueError, InvalidInput, NotFacilitator
 from bot.domain.parsing import slugify
-from bot.domain.plan import Plan, PlanLeader, decode_plan, parse_plan, render_plan
+from bot.domain.plan import PlanLeader, decode_plan, parse_plan, render_plan
 from bot.plans import ResolvedLeader
 
 from .common import dialogue_autocomplete, reply
 
-__all__ = ("ConfirmPlanView", "PlanFiles", "plan_command")
+__all__ = (
+    "IMPORT_BUTTONS",
+    "CancelImportButton",
+    "ConfirmImportButton",
+    "ConfirmPlanView",
+    "PlanFiles",
+    "plan_command",
+)
 
 log = logging.getLogger(__name__)
-
-# How long the "create without them?" buttons stay usable.
-CONFIRM_TIMEOUT = 14 * 60  # interaction tokens last 15 minutes
 
 
 class PlanFiles:
@@ -62,19 +66,17 @@ class PlanFiles:
             await reply(interaction, f"Nothing was created. {error}")
             return
         if missing:
-            view = ConfirmPlanView(self, interaction.user.id, text, attachment.filename)
-            names = ", ".join(leader.label for leader in missing)
-            message = (
-                f"**{plan.title}**: {render.plural(len(missing), 'leader')} in this plan "
-                f"{'is not a member' if len(missing) == 1 else 'are not members'} of this server: {names}.\n"
-                "Create the dialogue without them? You can add them later with `/dialogue leaders add`."
-            )
-            view.message = await interaction.followup.send(
-                message, view=view, ephemeral=True, allowed_mentions=discord.AllowedMentions.none(), wait=True
+            # Held in the database: the answer may come after a restart.
+            pending = await self.bot.plans.hold(guild.id, interaction.user.id, text)
+            await interaction.followup.send(
+                render.import_question(plan, missing, pending.expires_at),
+                view=ConfirmPlanView(pending.id),
+                ephemeral=True,
+                allowed_mentions=discord.AllowedMentions.none(),
             )
             return
         dialogue = await self.bot.plans.create(guild.id, interaction.user.id, plan, found)
-        await reply(interaction, confirmation(dialogue, plan, found))
+        await reply(interaction, render.plan_imported(dialogue, plan, [leader.user_id for leader in found]))
 
     async def create_confirmed(self, interaction: discord.Interaction, text: str) -> str:
         """Create the plan after the facilitator agreed to leave the missing leaders out."""
@@ -83,7 +85,7 @@ class PlanFiles:
         assert guild is not None
         found, _ = await resolve_leaders(guild, plan.leaders)
         dialogue = await self.bot.plans.create(guild.id, interaction.user.id, plan, found)
-        return confirmation(dialogue, plan, found)
+        return render.plan_imported(dialogue, plan, [leader.user_id for leader in found])
 
     # ----- export --------------------------------------------------------------------------------
 
@@ -112,21 +114,6 @@ class PlanFiles:
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )
-
-
-def confirmation(dialogue: Dialogue, plan: Plan, leaders: list[ResolvedLeader]) -> str:
-    """What the facilitator reads after an import."""
-    lines = [render.created_confirmation(dialogue, len(plan.questions))]
-    later = [(n, q.release_at) for n, q in enumerate(plan.questions, start=1) if q.release_at is not None]
-    for number, when in later:
-        assert when is not None
-        lines.append(f"Question {number} opens {render.timestamp(when)}")
-    if plan.leaders:
-        lines.append(
-            f"Leaders: {', '.join(f'<@{leader.user_id}>' for leader in leaders) or 'none'} "
-            f"({len(leaders)} of {len(plan.leaders)} in the plan)"
-        )
-    return "\n".join(lines)
 
 
 async def resolve_leaders(
@@ -169,56 +156,121 @@ async def _find_member(guild: discord.Guild, user: int | str) -> discord.Member 
         except discord.HTTPException as error:
             log.warning("Could not look up member %s in guild %s: %s", user, guild.id, error)
             return None
-    return discord.utils.find(lambda m: m.name.lower() == user, guild.members)
+    member = discord.utils.find(lambda m: m.name.lower() == user, guild.members)
+    if member is not None or guild.chunked:
+        return member
+    # The member cache can be partial (a large server, or just after a restart): ask Discord by name.
+    try:
+        matches = await guild.query_members(query=user, limit=100)
+    except (TimeoutError, discord.ClientException) as error:
+        log.warning("Could not look up member %r in guild %s: %s", user, guild.id, error)
+        return None
+    return discord.utils.find(lambda m: m.name.lower() == user, matches)
+
+
+class _ImportButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"plan:(?:confirm|cancel):[0-9]+"):
+    """An answer button under a held plan import; its custom id (``plan:<action>:<id>``) names the import."""
+
+    action = ""
+
+    def __init__(self, pending_id: int, label: str, style: discord.ButtonStyle) -> None:
+        super().__init__(
+            discord.ui.Button(label=label, style=style, custom_id=f"plan:{self.action}:{pending_id}"),
+        )
+        self.pending_id = pending_id
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Answer the press; unexpected errors get the plain apology, never their text."""
+        try:
+            await self.answer(interaction)
+        except Exception as error:
+            log.error("Unexpected error answering plan import %s", self.pending_id, exc_info=error)
+            await send_apology(interaction)
+
+    async def answer(self, interaction: discord.Interaction[Any]) -> None:
+        raise NotImplementedError
+
+    async def take(self, interaction: discord.Interaction[Any]) -> str | None:
+        """Take the held plan for this press; on refusal answer it and return None."""
+        bot: DialogueBot = interaction.client
+        try:
+            pending = await bot.plans.answer(self.pending_id, interaction.user.id)
+        except NotFacilitator as error:
+            await reply(interaction, str(error))  # someone else's import: it stays as it is
+            return None
+        except DialogueError as error:
+            await _replace(interaction, str(error))
+            return None
+        return pending.plan_text
+
+
+class ConfirmImportButton(_ImportButton, template=r"plan:confirm:(?P<id>[0-9]+)"):
+    """ "Create without them": create the held plan with the leaders who were found."""
+
+    action = "confirm"
+
+    def __init__(self, pending_id: int) -> None:
+        super().__init__(pending_id, "Create without them", discord.ButtonStyle.primary)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ConfirmImportButton:
+        """Rebuild the button from a press (after a restart too)."""
+        return cls(int(match["id"]))
+
+    async def answer(self, interaction: discord.Interaction[Any]) -> None:
+        # Creating sends each leader a welcome: answer Discord first, then fill in the message.
+        await interaction.response.defer()
+        text = await self.take(interaction)
+        if text is None:
+            return
+        try:
+            result = await PlanFiles(interaction.client).create_confirmed(interaction, text)
+        except DialogueError as error:
+            result = f"Nothing was created. {error}"
+        await _replace(interaction, result)
+
+
+class CancelImportButton(_ImportButton, template=r"plan:cancel:(?P<id>[0-9]+)"):
+    """ "Cancel": forget the held plan; nothing is created."""
+
+    action = "cancel"
+
+    def __init__(self, pending_id: int) -> None:
+        super().__init__(pending_id, "Cancel", discord.ButtonStyle.secondary)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> CancelImportButton:
+        """Rebuild the button from a press (after a restart too)."""
+        return cls(int(match["id"]))
+
+    async def answer(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer()
+        if await self.take(interaction) is not None:
+            await _replace(interaction, "Nothing was created.")
+
+
+# Registered by the /dialogue extension at start-up: presses on messages sent before a restart still arrive.
+IMPORT_BUTTONS: tuple[type[_ImportButton], ...] = (ConfirmImportButton, CancelImportButton)
 
 
 class ConfirmPlanView(discord.ui.View):
-    """Two buttons under an import that left leaders out; only the facilitator who imported may press."""
+    """The two answers under an import that left leaders out; persistent, so it outlives a restart."""
 
-    def __init__(self, cog: PlanFiles, owner_id: int, text: str, filename: str) -> None:
-        super().__init__(timeout=CONFIRM_TIMEOUT)
-        self.cog = cog
-        self.owner_id = owner_id
-        self.text = text
-        self.filename = filename
-        self.message: discord.WebhookMessage | None = None
+    def __init__(self, pending_id: int) -> None:
+        super().__init__(timeout=None)
+        self.add_item(ConfirmImportButton(pending_id))
+        self.add_item(CancelImportButton(pending_id))
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.owner_id:
-            return True
-        await reply(interaction, "Only the facilitator who imported this plan can answer.")
-        return False
 
-    @discord.ui.button(label="Create without them", style=discord.ButtonStyle.primary, custom_id="plan:confirm")
-    async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button[ConfirmPlanView]) -> None:
-        self.stop()
-        # Creating sends each leader a welcome: answer Discord first, then fill in the message.
-        await interaction.response.defer()
-        try:
-            text = await self.cog.create_confirmed(interaction, self.text)
-        except DialogueError as error:
-            text = f"Nothing was created. {error}"
-        await interaction.edit_original_response(
-            content=render.truncate(text, render.MESSAGE_LIMIT),
-            view=None,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
-
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id="plan:cancel")
-    async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button[ConfirmPlanView]) -> None:
-        self.stop()
-        await interaction.response.edit_message(content="Nothing was created.", view=None)
-
-    async def on_timeout(self) -> None:
-        if self.message is not None:
-            with contextlib.suppress(discord.HTTPException):
-                await self.message.edit(content="Nothing was created: the question timed out.", view=None)
-
-    async def on_error(
-        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[ConfirmPlanView]
-    ) -> None:
-        log.error("Unexpected error answering a plan import", exc_info=error)
-        await send_apology(interaction)
+async def _replace(interaction: discord.Interaction[Any], text: str) -> None:
+    """Put the answer in place of the question and its buttons."""
+    await interaction.edit_original_response(
+        content=render.truncate(text, render.MESSAGE_LIMIT), view=None, allowed_mentions=discord.AllowedMentions.none()
+    )
 
 
 def plan_command(bot: DialogueBot) -> app_commands.Command[Any, ..., None]:

@@ -14,18 +14,29 @@ from .models import DialogueDraft
 
 __all__ = (
     "MAX_DURATION",
+    "MAX_FRAMING_LENGTH",
     "MAX_QUESTIONS",
     "MAX_QUESTION_LENGTH",
     "MAX_TITLE_LENGTH",
     "MIN_DURATION",
+    "OPENING_GRACE",
+    "RELATIVE_OPENING",
+    "check_length",
+    "check_question_count",
     "cut",
     "format_duration",
+    "is_visible",
     "parse_draft",
     "parse_duration",
+    "parse_framing",
+    "parse_moment",
+    "parse_offset",
     "parse_opens",
+    "parse_question",
     "parse_questions",
     "parse_timezone",
     "parse_title",
+    "shown",
     "slugify",
     "thread_name",
     "unique_slug",
@@ -39,60 +50,112 @@ MAX_NAME_LENGTH = 100  # Discord's limit for channel and thread names.
 MIN_DURATION = timedelta(minutes=10)
 MAX_DURATION = timedelta(days=60)
 # A typed opening time this far in the past still means "now": it took a moment to submit the form.
-_PAST_GRACE = timedelta(minutes=2)
+OPENING_GRACE = timedelta(minutes=2)
 # The latest opening time whose window still fits in a datetime (anything later is a typo, not a plan).
 _LATEST_OPENING = datetime.max.replace(tzinfo=UTC) - MAX_DURATION - timedelta(days=1)
 
 _UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60}
 _DURATION_PART = re.compile(r"(\d+)\s*([wdhm])")
 _DURATION_FULL = re.compile(r"^\s*(?:\d+\s*[wdhm]\s*)+$")
-_RELATIVE = re.compile(r"^in\s+(.+)$", re.IGNORECASE)
+RELATIVE_OPENING = re.compile(r"^in\s+(.+)$", re.IGNORECASE)
 _LOCAL_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 
 
-def parse_title(raw: str) -> str:
-    """Return the stripped title, at most 100 characters."""
+# What renders as nothing: spaces, control and format characters (zero-width spaces and joiners, direction
+# marks, soft hyphens), combining marks with nothing to combine with, and the blank letters (Hangul fillers,
+# the braille blank) that people use to fake an empty name.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Me"})
+_BLANK_CHARACTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+_INVISIBLE_ONLY = "only spaces or invisible characters (such as zero-width spaces); write text people can read."
+_TITLE_EXAMPLE = "Defenders and the Human Rights Council"
+_QUESTION_EXAMPLE = "What has engagement added to your advocacy at home?"
+# Digits beyond this in one number of a duration are a typo; checking first keeps int() and timedelta in range.
+_MAX_DIGITS = 9
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """Quote what the user wrote in a message, cut so that a pasted essay does not flood the reply."""
+    return f"`{text if len(text) <= limit else text[: limit - 1] + '…'}`"
+
+
+def is_visible(text: str) -> bool:
+    """Return whether ``text`` has at least one character a reader can see."""
+    return any(
+        char not in _BLANK_CHARACTERS and unicodedata.category(char) not in _INVISIBLE_CATEGORIES for char in text
+    )
+
+
+def parse_title(raw: str, field: str = "Title") -> str:
+    """Return the title with its spaces collapsed: visible text of at most 100 characters."""
     title = " ".join(raw.split())
     if not title:
-        raise InvalidInput("Title", "a title is required.", "Defenders and the Human Rights Council")
+        raise InvalidInput(field, "a title is required.", _TITLE_EXAMPLE)
+    if not is_visible(title):
+        raise InvalidInput(field, f"it has {_INVISIBLE_ONLY}", _TITLE_EXAMPLE)
     if len(title) > MAX_TITLE_LENGTH:
         raise InvalidInput(
-            "Title",
-            f"it is {len(title)} characters long; the limit is {MAX_TITLE_LENGTH}. Shorten it.",
-            "Defenders and the Human Rights Council",
+            field, f"it is {len(title)} characters long; the limit is {MAX_TITLE_LENGTH}. Shorten it.", _TITLE_EXAMPLE
         )
     return title
 
 
-def parse_questions(raw: str) -> tuple[str, ...]:
-    """Return one seed question per non-empty line: 1 to 20 of them, each at most 1,000 characters."""
-    questions = tuple(line.strip() for line in raw.splitlines() if line.strip())
-    example = "What has engagement added to your advocacy at home?"
-    if not questions:
-        raise InvalidInput("Questions", "write at least one seed question, one per line.", example)
-    if len(questions) > MAX_QUESTIONS:
+def parse_framing(raw: str, field: str = "Framing") -> str:
+    """Return the framing, stripped: optional, at most 4,000 characters."""
+    framing = raw.strip()
+    if len(framing) > MAX_FRAMING_LENGTH:
         raise InvalidInput(
-            "Questions",
-            f"there are {len(questions)} questions; the limit is {MAX_QUESTIONS}. Merge or drop some.",
-            example,
+            field,
+            f"it is {len(framing)} characters long; the limit is {MAX_FRAMING_LENGTH}.",
+            "A few sentences on why this topic, and for whom.",
         )
-    for number, question in enumerate(questions, start=1):
-        if len(question) > MAX_QUESTION_LENGTH:
-            raise InvalidInput(
-                "Questions",
-                f"question {number} is {len(question)} characters long; the limit is "
-                f"{MAX_QUESTION_LENGTH}. Shorten it or split it over two lines.",
-                example,
-            )
-    return questions
+    return framing
 
 
-def parse_timezone(raw: str) -> str:
+def parse_question(raw: str, field: str = "Questions", which: str = "it") -> str:
+    """Return one seed question, stripped: visible text of at most 1,000 characters (``which`` names it)."""
+    question = raw.strip()
+    if not question:
+        raise InvalidInput(field, f"{which} is empty; write the question's text.", _QUESTION_EXAMPLE)
+    if not is_visible(question):
+        raise InvalidInput(field, f"{which} has {_INVISIBLE_ONLY}", _QUESTION_EXAMPLE)
+    if len(question) > MAX_QUESTION_LENGTH:
+        raise InvalidInput(
+            field,
+            f"{which} is {len(question)} characters long; the limit is {MAX_QUESTION_LENGTH}. "
+            "Shorten it or split it into two questions.",
+            _QUESTION_EXAMPLE,
+        )
+    return question
+
+
+def check_question_count(count: int, field: str = "Questions", how: str = ", one per line") -> None:
+    """Refuse fewer than 1 or more than 20 seed questions; ``how`` says how to write one."""
+    if count == 0:
+        raise InvalidInput(field, f"write at least one seed question{how}.", _QUESTION_EXAMPLE)
+    if count > MAX_QUESTIONS:
+        raise InvalidInput(
+            field, f"there are {count} questions; the limit is {MAX_QUESTIONS}. Merge or drop some.", _QUESTION_EXAMPLE
+        )
+
+
+def parse_questions(raw: str) -> tuple[str, ...]:
+    """Return one seed question per non-blank line: 1 to 20 of them, each at most 1,000 characters."""
+    lines = [line for line in raw.splitlines() if line.strip()]
+    check_question_count(len(lines))
+    return tuple(parse_question(line, which=f"question {number}") for number, line in enumerate(lines, start=1))
+
+
+def _number(digits: str) -> int:
+    # Leading zeros count towards Python's 4,300-digit limit on int(); they change nothing.
+    return int(digits.lstrip("0") or "0")
+
+
+def parse_timezone(raw: str, field: str = "Time zone") -> str:
     """Return a valid IANA time zone name (case-insensitive match)."""
     name = raw.strip()
     example = "Europe/Zurich"
     if not name:
-        raise InvalidInput("Time zone", "a time zone is required.", example)
+        raise InvalidInput(field, "a time zone is required.", example)
     # Only IANA names: ZoneInfo would also load host files such as `localtime` (the server's own zone).
     zones = _zone_names()
     if name in zones:
@@ -100,7 +163,19 @@ def parse_timezone(raw: str) -> str:
     matches = sorted(zone for zone in zones if zone.lower() == name.lower())
     if matches:
         return matches[0]
-    raise InvalidInput("Time zone", f"`{name}` is not an IANA time zone name. Pick one from the list.", example)
+    raise InvalidInput(field, f"{shown(name)} is not an IANA time zone name.", example)
+
+
+def check_length(seconds: float, field: str, written: str, example: str = "5d") -> timedelta:
+    """Return a dialogue's length if it is from 10 minutes to 60 days; ``written`` is how the user gave it."""
+    # Compare seconds first: a huge number would overflow timedelta.
+    if seconds < MIN_DURATION.total_seconds():
+        raise InvalidInput(
+            field, f"{written} is too short; the minimum is {MIN_DURATION.seconds // 60} minutes.", example
+        )
+    if seconds > MAX_DURATION.total_seconds():
+        raise InvalidInput(field, f"{written} is too long; the maximum is {MAX_DURATION.days} days.", example)
+    return timedelta(seconds=seconds)
 
 
 def parse_duration(raw: str, field: str = "Duration") -> timedelta:
@@ -112,17 +187,16 @@ def parse_duration(raw: str, field: str = "Duration") -> timedelta:
     if not _DURATION_FULL.match(text):
         raise InvalidInput(
             field,
-            f"`{raw.strip()}` is not a duration. Use numbers with m (minutes), h (hours), "
+            f"{shown(raw.strip())} is not a duration. Use numbers with m (minutes), h (hours), "
             "d (days) or w (weeks), e.g. `90m`, `36h` or `1w2d`.",
             example,
         )
-    seconds = sum(int(amount) * _UNIT_SECONDS[unit] for amount, unit in _DURATION_PART.findall(text))
-    # Compare whole seconds first: a huge number would overflow timedelta.
-    if seconds < MIN_DURATION.total_seconds():
-        raise InvalidInput(field, f"`{raw.strip()}` is too short; the minimum is 10 minutes.", example)
-    if seconds > MAX_DURATION.total_seconds():
-        raise InvalidInput(field, f"`{raw.strip()}` is too long; the maximum is 60 days.", example)
-    return timedelta(seconds=seconds)
+    parts = _DURATION_PART.findall(text)
+    if any(len(amount.lstrip("0")) > _MAX_DIGITS for amount, _ in parts):
+        seconds = float("inf")
+    else:
+        seconds = sum(_number(amount) * _UNIT_SECONDS[unit] for amount, unit in parts)
+    return check_length(seconds, field, shown(raw.strip()), example)
 
 
 def parse_opens(raw: str, timezone: str, now: datetime) -> datetime:
@@ -135,44 +209,48 @@ def parse_opens(raw: str, timezone: str, now: datetime) -> datetime:
     example = "2026-12-01 14:00"
     if not text or text.lower() == "now":
         return now
-    too_far = InvalidInput("Opens", f"`{text}` is too far in the future. Use a real date.", example)
-    relative = _RELATIVE.match(text)
+    too_far = InvalidInput("Opens", f"{shown(text)} is too far in the future. Use a real date.", example)
+    relative = RELATIVE_OPENING.match(text)
     if relative:
         try:
-            offset = _parse_offset(relative.group(1))
+            offset = parse_offset(relative.group(1))
         except ValueError:
             raise InvalidInput(
-                "Opens", f"`{text}` is not a time from now; write `in` and a duration.", "in 2h"
+                "Opens", f"{shown(text)} is not a time from now; write `in` and a duration.", "in 2h"
             ) from None
         except OverflowError:
             raise too_far from None
         if offset > _LATEST_OPENING - now:
             raise too_far
         return now + offset
-    moment = _parse_absolute(text, ZoneInfo(timezone))
+    moment = parse_moment(text, ZoneInfo(timezone))
     if moment is None:
         raise InvalidInput(
             "Opens",
-            f"`{text}` is not a time. Use `now`, `in 2h`, a local date and time "
+            f"{shown(text)} is not a time. Use `now`, `in 2h`, a local date and time "
             f"(read in {timezone}), or ISO-8601 with an offset.",
             example,
         )
-    if moment < now - _PAST_GRACE:
-        raise InvalidInput("Opens", f"`{text}` has already passed. Use `now` or a time ahead.", example)
+    if moment < now - OPENING_GRACE:
+        raise InvalidInput("Opens", f"{shown(text)} has already passed. Use `now` or a time ahead.", example)
     if moment > _LATEST_OPENING:
         raise too_far
     return max(moment, now)
 
 
-def _parse_offset(text: str) -> timedelta:
+def parse_offset(text: str) -> timedelta:
     """Parse a relative duration of any length (``in 5m`` is allowed where a window is not)."""
     cleaned = text.strip().lower()
     if not _DURATION_FULL.match(cleaned):
         raise ValueError(text)
-    return timedelta(seconds=sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(cleaned)))
+    parts = _DURATION_PART.findall(cleaned)
+    if any(len(amount.lstrip("0")) > _MAX_DIGITS for amount, _ in parts):
+        raise OverflowError(text)
+    return timedelta(seconds=sum(_number(n) * _UNIT_SECONDS[u] for n, u in parts))
 
 
-def _parse_absolute(text: str, zone: ZoneInfo) -> datetime | None:
+def parse_moment(text: str, zone: ZoneInfo) -> datetime | None:
+    """Read ISO-8601 (with or without an offset) or ``YYYY-MM-DD HH:MM`` local to ``zone``; None if it is neither."""
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
@@ -281,13 +359,7 @@ def parse_draft(
     """Validate the create form as a whole; the first bad field raises ``InvalidInput``."""
     zone = parse_timezone(timezone)
     clean_title = parse_title(title)
-    clean_framing = framing.strip()
-    if len(clean_framing) > MAX_FRAMING_LENGTH:
-        raise InvalidInput(
-            "Framing",
-            f"it is {len(clean_framing)} characters long; the limit is {MAX_FRAMING_LENGTH}.",
-            "A few sentences on why this topic, and for whom.",
-        )
+    clean_framing = parse_framing(framing)
     seeds = parse_questions(questions)
     opens_at = parse_opens(opens, zone, now)
     length = parse_duration(duration if duration.strip() else default_duration)

@@ -11,6 +11,7 @@ from bot.domain.models import DialogueDraft
 from bot.domain.parsing import (
     cut,
     format_duration,
+    is_visible,
     parse_draft,
     parse_duration,
     parse_opens,
@@ -73,6 +74,9 @@ def test_parse_duration_accepts(raw: str, expected: timedelta) -> None:
         ("60d1m", "`60d1m` is too long; the maximum is 60 days."),
         # Numbers too large for a timedelta are still a plain refusal, not a crash.
         ("99999999999999999999d", "`99999999999999999999d` is too long; the maximum is 60 days."),
+        # More digits than Python converts to an int (4,300) used to escape as a ValueError.
+        ("9" * 5000 + "d", f"`{'9' * 39}…` is too long; the maximum is 60 days."),
+        ("0" * 5000 + "1m", f"`{'0' * 39}…` is too short; the minimum is 10 minutes."),
     ],
 )
 def test_parse_duration_refuses(raw: str, problem: str) -> None:
@@ -233,7 +237,7 @@ def test_parse_timezone_accepts(raw: str, expected: str) -> None:
     [
         ("", "a time zone is required."),
         ("  ", "a time zone is required."),
-        ("Mars/Olympus", "`Mars/Olympus` is not an IANA time zone name. Pick one from the list."),
+        ("Mars/Olympus", "`Mars/Olympus` is not an IANA time zone name."),
         ("Europe/", "`Europe/` is not an IANA time zone name."),
         ("../etc/passwd", "`../etc/passwd` is not an IANA time zone name."),
         ("/etc/localtime", "`/etc/localtime` is not an IANA time zone name."),
@@ -282,6 +286,42 @@ def test_parse_title_refuses(raw: str, problem: str) -> None:
     assert error.example
 
 
+INVISIBLE = "only spaces or invisible characters (such as zero-width spaces); write text people can read."
+# Zero-width space, joiners, word joiner, byte-order mark, soft hyphen, direction marks, Hangul filler, braille
+# blank, a variation selector, a lone combining accent, an ideographic space: each renders as nothing.
+NOTHING_TO_SEE = [
+    "\u200b",
+    "\u200b\u200c\u200d",
+    " \u2060 \ufeff ",
+    "\u00ad",
+    "\u200e\u200f\u202e",
+    "\u3164",
+    "\u2800\u2800",
+    "\ufe0f",
+    "\u0301",
+    "\u3000\u200b",
+    "\x00\x07",
+]
+
+
+@pytest.mark.parametrize("raw", NOTHING_TO_SEE)
+def test_parse_title_refuses_invisible_characters(raw: str) -> None:
+    error = refusal(parse_title, raw)
+    assert (error.field, error.problem) == ("Title", f"it has {INVISIBLE}")
+
+
+@pytest.mark.parametrize("raw", NOTHING_TO_SEE)
+def test_parse_questions_refuses_a_line_of_invisible_characters(raw: str) -> None:
+    error = refusal(parse_questions, f"What is visible?\n{raw}\nAnd this?")
+    assert (error.field, error.problem) == ("Questions", f"question 2 has {INVISIBLE}")
+
+
+@pytest.mark.parametrize("text", ["a", "\u200bHello", "👋", "é", "e\u0301", "日本", "\u0661", "?"])
+def test_visible_text_is_kept(text: str) -> None:
+    assert is_visible(text)
+    assert parse_title(text) == text
+
+
 @pytest.mark.parametrize("count", [1, 2, 19, 20])
 def test_parse_questions_accepts_one_to_twenty(count: int) -> None:
     raw = "\n".join(f"Question {n}?" for n in range(1, count + 1))
@@ -310,12 +350,12 @@ def test_parse_questions_accepts_exactly_1000_characters() -> None:
         ("\n".join(f"Q{n}" for n in range(21)), "there are 21 questions; the limit is 20. Merge or drop some."),
         (
             "First?\n" + "x" * 1001,
-            "question 2 is 1001 characters long; the limit is 1000. Shorten it or split it over two lines.",
+            "question 2 is 1001 characters long; the limit is 1000. Shorten it or split it into two questions.",
         ),
         # The number counts questions, not lines: blank lines are skipped.
         (
             "One?\n\nTwo?\n\n\n" + "y" * 1500 + "\nFour?",
-            "question 3 is 1500 characters long; the limit is 1000. Shorten it or split it over two lines.",
+            "question 3 is 1500 characters long; the limit is 1000. Shorten it or split it into two questions.",
         ),
     ],
 )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.domain.errors import InvalidInput
+from bot.domain.parsing import parse_questions, parse_title
 from bot.domain.plan import Plan, PlanError, PlanLeader, PlanQuestion, parse_plan, render_plan, shift_weeks
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -27,6 +30,14 @@ text = "Which mechanism have you used?"
 text = "What came of it?"
 release = "+36h"
 """
+
+
+INVISIBLE = "only spaces or invisible characters (such as zero-width spaces); write text people can read."
+TOO_DEEP = (
+    "the file nests arrays or inline tables (`[...]`, `{...}`) too deeply to read; "
+    "a plan uses plain keys in [dialogue], [reminders], [[questions]] and [[leaders]]."
+)
+VALID_USER = 'a Discord user id (e.g. `user = 412345678901234567`) or a username (e.g. `user = "amara.k"`).'
 
 
 def problems(text: str, now: datetime = NOW) -> list[str]:
@@ -173,7 +184,7 @@ BAD_PLANS = [
     (
         "title too long",
         GOOD.replace("Mapping the mechanisms", "x" * 101),
-        ["dialogue.title: is 101 characters long; the limit is 100. Shorten it."],
+        ["dialogue.title: it is 101 characters long; the limit is 100. Shorten it."],
     ),
     (
         "bad zone",
@@ -229,12 +240,12 @@ BAD_PLANS = [
     (
         "closes before opening",
         GOOD.replace('duration = "4d"', 'closes = "2027-01-11 09:35"'),
-        ["dialogue.closes: must be at least 10 minutes after the opening."],
+        ["dialogue.closes: the time from the opening to `closes` is too short; the minimum is 10 minutes."],
     ),
     (
         "no questions",
         "questions = []\n" + GOOD.split("[[questions]]")[0],
-        ['questions: add at least one [[questions]] entry with `text = "..."`.'],
+        ['questions: write at least one seed question as a [[questions]] entry with `text = "..."`.'],
     ),
     (
         "questions not tables",
@@ -244,17 +255,23 @@ BAD_PLANS = [
     (
         "too many questions",
         GOOD + '\n[[questions]]\ntext = "More?"\n' * 19,
-        ["questions: there are 21; the limit is 20. Merge or drop some."],
+        ["questions: there are 21 questions; the limit is 20. Merge or drop some."],
     ),
     (
         "empty and missing question text",
         GOOD.replace('text = "Which mechanism have you used?"', 'text = "  "').replace('text = "What came of it?"', ""),
-        ["questions[1].text: must not be empty.", "questions[2].text: missing; give the question's text."],
+        [
+            "questions[1].text: it is empty; write the question's text.",
+            "questions[2].text: missing; give the question's text.",
+        ],
     ),
     (
         "question too long",
         GOOD.replace("What came of it?", "y" * 1001),
-        ["questions[2].text: is 1001 characters long; the limit is 1000."],
+        [
+            "questions[2].text: it is 1001 characters long; the limit is 1000. Shorten it or split it into two "
+            "questions."
+        ],
     ),
     (
         "release not a time",
@@ -302,7 +319,7 @@ BAD_PLANS = [
         [
             "leaders[1].user: `Not A Name!` is not a Discord username (2 to 32 characters: a-z, 0-9, _ and .); "
             'give a Discord user id (e.g. `user = 412345678901234567`) or a username (e.g. `user = "amara.k"`).',
-            "leaders[2].user: 12 is not a Discord user id; give a Discord user id (e.g. `user = 412345678901234567`) "
+            "leaders[2].user: `12` is not a Discord user id; give a Discord user id (e.g. `user = 412345678901234567`) "
             'or a username (e.g. `user = "amara.k"`).',
             "leaders[3].commitment: 0 is out of range; use a whole number from 1 to 20.",
             "leaders[3].timezone: `Nowhere` is not an IANA time zone name. Example: `Europe/Zurich`.",
@@ -321,6 +338,56 @@ BAD_PLANS = [
             "reminders.checkin_hour: expected a whole number from 0 to 23, got a string.",
             "reminders.unanswered_after: `soon` is not a duration. Use numbers with m (minutes), h (hours), d (days) "
             "or w (weeks), e.g. `90m`, `36h` or `1w2d`. Example: `5d`.",
+        ],
+    ),
+    # Defect 13: text people cannot see, and inputs that used to crash the reader instead of being named.
+    (
+        "title of invisible characters only",
+        GOOD.replace('"Mapping the mechanisms"', '"\\u200b \\u2060\\u200d\\ufeff"'),
+        [f"dialogue.title: it has {INVISIBLE}"],
+    ),
+    (
+        "question of invisible characters only",
+        GOOD.replace('"What came of it?"', '"\\u200b\\u3164\\u00ad"'),
+        [f"questions[2].text: it has {INVISIBLE}"],
+    ),
+    ("arrays nested too deeply", "x = " + "[" * 5000 + "]" * 5000 + "\n" + GOOD, [TOO_DEEP]),
+    ("inline tables nested too deeply", "x = " + "{a = " * 5000 + "1" + "}" * 5000 + "\n" + GOOD, [TOO_DEEP]),
+    (
+        "a number too long to read",
+        GOOD + "\n[[leaders]]\nuser = " + "9" * 5000 + "\n",
+        ["the file has a number with too many digits to read; a Discord user id has at most 20 digits."],
+    ),
+    (
+        "user ids written in other digits",
+        GOOD + '\n[[leaders]]\nuser = "²"\n\n[[leaders]]\nuser = "١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦٧"\n',
+        [
+            "leaders[1].user: `²` is not a Discord username (2 to 32 characters: a-z, 0-9, _ and .); "
+            f"give {VALID_USER}",
+            "leaders[2].user: `١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦٧` is not a Discord username (2 to 32 characters: a-z, 0-9, _ and .); "
+            f"give {VALID_USER}",
+        ],
+    ),
+    (
+        "user id far too long",
+        GOOD + '\n[[leaders]]\nuser = "' + "1" * 5000 + '"\n',
+        [f"leaders[1].user: `{'1' * 39}…` is not a Discord user id; give {VALID_USER}"],
+    ),
+    (
+        "durations with absurd numbers",
+        GOOD.replace('"4d"', '"' + "9" * 5000 + 'd"') + '\n[reminders]\nunanswered_after = "' + "1" * 30 + 'm"\n',
+        [
+            f"dialogue.duration: `{'9' * 39}…` is too long; the maximum is 60 days. Example: `5d`.",
+            f"reminders.unanswered_after: `{'1' * 30}m` is too long; the maximum is 60 days. Example: `5d`.",
+        ],
+    ),
+    (
+        "openings and releases absurdly far away",
+        GOOD.replace('"2027-01-11 09:30"', '"in 9999999999w"').replace('"+36h"', '"+' + "9" * 5000 + 'm"'),
+        [
+            "dialogue.opens: `in 9999999999w` is more than 10 years ahead; check the numbers.",
+            f"questions[2].release: `+{'9' * 38}…` is not before the closing; release questions while the dialogue "
+            "is open.",
         ],
     ),
     (
@@ -413,3 +480,20 @@ def test_uploads_must_be_small_utf8_text() -> None:
     with pytest.raises(PlanError) as caught:
         decode_plan(b" " * (MAX_PLAN_BYTES + 1))
     assert str(caught.value.problems[0]) == "the file is 262,145 bytes; a plan is at most 262,144 bytes."
+
+
+@pytest.mark.parametrize("title", ["", "\u200b\u2060", "x" * 101])
+def test_a_plan_and_the_form_refuse_titles_with_the_same_words(title: str) -> None:
+    with pytest.raises(InvalidInput) as form:
+        parse_title(title)
+    assert problems(GOOD.replace('"Mapping the mechanisms"', json.dumps(title))) == [
+        f"dialogue.title: {form.value.problem}"
+    ]
+
+
+@pytest.mark.parametrize("question", ["\u3164", "q" * 1001])
+def test_a_plan_and_the_form_refuse_questions_with_the_same_words(question: str) -> None:
+    with pytest.raises(InvalidInput) as form:
+        parse_questions(question)
+    expected = form.value.problem.replace("question 1", "it", 1)
+    assert problems(GOOD.replace('"What came of it?"', json.dumps(question))) == [f"questions[2].text: {expected}"]

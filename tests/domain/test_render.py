@@ -356,11 +356,46 @@ def test_dialogue_list_empty_says_how_to_start() -> None:
     assert "`/dialogue create`" in render.dialogue_list([])
 
 
-def test_dialogue_list_is_cut_to_one_message() -> None:
+def test_dialogue_list_is_cut_to_one_message_and_says_how_many_more() -> None:
     items = [dialogue(id=n, title="t" * 100) for n in range(100)]
     text = render.dialogue_list(items)
     assert len(text) <= LIMIT
-    assert text.endswith("(cut to fit one message)")
+    shown = [line for line in text.splitlines() if line.startswith("- #")]
+    assert 5 < len(shown) < 100
+    assert text.splitlines()[-1] == f"+{100 - len(shown)} more ({100 - len(shown)} open)"
+
+
+def test_dialogue_list_never_hides_dialogues_that_need_action() -> None:
+    # Newest first, as the database returns them: the failed and the missed one are the oldest of all.
+    items = [dialogue(id=n, title=f"Closed {n} " + "c" * 90, state=State.CLOSED) for n in range(60, 2, -1)]
+    items += [
+        dialogue(id=2, title="Half made", state=State.FAILED, failure_reason="the bot is missing permissions: Pin"),
+        dialogue(id=1, title="Never opened", state=State.MISSED),
+    ]
+    text = render.dialogue_list(items)
+    assert len(text) <= LIMIT
+    lines = text.splitlines()
+    assert lines[0].startswith("**Failed** (needs action")
+    assert lines[1] == (
+        f"- #2 Half made: <t:{OPENS_UNIX}:f> to <t:{CLOSES_UNIX}:f> — the bot is missing permissions: Pin"
+    )
+    assert lines[2].startswith("**Missed** (needs action")
+    assert lines[3].startswith("- #1 Never opened: ")
+    assert lines[4] == "**Closed**"
+    shown = [line for line in lines if line.startswith("- #")]
+    assert lines[-1] == f"+{60 - len(shown)} more ({60 - len(shown)} closed)"
+
+
+def test_dialogue_list_puts_the_next_to_open_first_and_the_latest_closed_first() -> None:
+    later = OPENS + timedelta(days=3)
+    items = [
+        dialogue(id=1, title="Soon", state=State.SCHEDULED, opens_at=OPENS, closes_at=OPENS + timedelta(days=1)),
+        dialogue(id=2, title="Later", state=State.SCHEDULED, opens_at=later, closes_at=later + timedelta(days=1)),
+        dialogue(id=3, title="Old", state=State.CLOSED, opens_at=OPENS, closes_at=OPENS + timedelta(days=1)),
+        dialogue(id=4, title="Recent", state=State.CLOSED, opens_at=later, closes_at=later + timedelta(days=1)),
+    ]
+    titles = [line.split(":")[0] for line in render.dialogue_list(list(reversed(items))).splitlines()]
+    assert titles == ["**Scheduled**", "- #1 Soon", "- #2 Later", "**Closed**", "- #4 Recent", "- #3 Old"]
 
 
 def test_every_timestamp_is_a_discord_timestamp() -> None:

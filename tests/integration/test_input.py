@@ -38,6 +38,9 @@ BAD_FORMS = [
     ({"duration": "5m"}, "**Duration**: `5m` is too short; the minimum is 10 minutes."),
     ({"duration": "61d"}, "**Duration**: `61d` is too long; the maximum is 60 days."),
     ({"framing": "z" * 4001}, "**Framing**: it is 4001 characters long"),
+    ({"title": "\u200b\u200b \u2060"}, "**Title**: it has only spaces or invisible characters"),
+    ({"questions": "Visible?\n\u200b\u200d"}, "**Questions**: question 2 has only spaces or invisible characters"),
+    ({"duration": "9" * 5000 + "d"}, "**Duration**: `" + "9" * 39 + "…` is too long; the maximum is 60 days."),
 ]
 
 
@@ -138,3 +141,10 @@ async def test_guild_ids_sync_the_commands_to_those_servers_only(world: World) -
     assert "dialogue" not in [c.name for c in await world.bot.tree.fetch_commands()]
     result = await world.fac.slash(world.general, "dialogue list")
     assert last_reply(result).startswith("There are no dialogues")
+
+
+async def test_a_default_zone_written_in_any_case_gives_dialogues_its_real_name(world: World) -> None:
+    await world.restart_with(default_timezone="asia/KATHMANDU")
+    dialogue = await create_dialogue(world, opens="2026-01-05 09:00", timezone=None)
+    assert dialogue.timezone == "Asia/Kathmandu"
+    assert dialogue.opens_at.isoformat() == "2026-01-05T03:15:00+00:00"

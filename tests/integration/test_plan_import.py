@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import discord
+import pytest
 import simcord
 
 import db.dialogues as dialogues_db
@@ -40,6 +41,8 @@ release = "day 2"
 """
 
 OPENS = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)  # 10:00 in Zurich
+# A held import is answered within an hour of SimCord's start (2026-01-01 00:00 UTC).
+EXPIRES = int(datetime(2026, 1, 1, 1, 0, tzinfo=UTC).timestamp())
 
 
 def answer_of(result: simcord.InteractionResult) -> simcord.ResponseMessage:
@@ -110,6 +113,30 @@ async def test_a_binary_file_is_refused(world: World) -> None:
     )
 
 
+CRASHERS = [
+    # (plan text, the one problem named): each used to end in the generic apology.
+    (
+        "x = " + "[" * 5000 + "]" * 5000 + "\n" + PLAN,
+        "the file nests arrays or inline tables (`[...]`, `{...}`) too deeply to read",
+    ),
+    (PLAN + '\n[[leaders]]\nuser = "²"\n', "leaders[1].user: `²` is not a Discord username"),
+    (PLAN + "\n[[leaders]]\nuser = " + "7" * 5000 + "\n", "the file has a number with too many digits to read"),
+    (PLAN.replace('"Staged questions"', '"\\u200b\\u200d"'), "dialogue.title: it has only spaces or invisible"),
+    (PLAN.replace('"What brought you here?"', '"\\u3164"'), "questions[1].text: it has only spaces or invisible"),
+]
+
+
+@pytest.mark.parametrize(("text", "problem"), CRASHERS, ids=["nested", "superscript", "digits", "title", "question"])
+async def test_plans_that_used_to_crash_are_refused_by_name(world: World, text: str, problem: str) -> None:
+    result = await import_plan(world, text)
+    shown = answer_of(result)
+    assert shown.ephemeral
+    assert shown.content.startswith(f"Nothing was created. The plan has 1 problem:\n- {problem}")
+    assert "Sorry, something went wrong" not in shown.content
+    assert await world.bot.dialogues.in_guild(world.guild.id) == []
+    assert [c.name for c in world.guild.channels.values()] == ["general"]
+
+
 async def test_a_member_cannot_import(world: World) -> None:
     try:
         result = await world.alice.slash(world.general, "dialogue create", plan=("plan.toml", PLAN.encode()))
@@ -139,7 +166,8 @@ async def test_unknown_leaders_need_confirmation(world: World) -> None:
     assert shown.ephemeral
     assert shown.content == (
         "**Staged questions**: 2 leaders in this plan are not members of this server: @nobody.here, "
-        "412345678901234567.\nCreate the dialogue without them? You can add them later with `/dialogue leaders add`."
+        "412345678901234567.\nCreate the dialogue without them? You can add them later with `/dialogue leaders add`.\n"
+        f"Answer by <t:{EXPIRES}:t> (<t:{EXPIRES}:R>); after that, nothing is created."
     )
     assert await world.bot.dialogues.in_guild(world.guild.id) == []
     await world.fac.click(shown, label="Create without them")
@@ -153,6 +181,48 @@ async def test_unknown_leaders_need_confirmation(world: World) -> None:
     assert sorted((leader.user_id, leader.commitment) for leader in roster) == sorted(
         [(world.alice.id, 3), (world.bob.id, 2)]
     )
+
+
+async def held_import(world: World) -> simcord.ResponseMessage:
+    """Import a plan with a leader who is not a member; return the question with its two buttons."""
+    shown = answer_of(
+        await import_plan(world, PLAN + '\n[[leaders]]\nuser = "bob"\n\n[[leaders]]\nuser = "nobody.here"\n')
+    )
+    assert "Create the dialogue without them?" in shown.content
+    return shown
+
+
+async def test_the_import_question_is_answered_after_a_restart(world: World) -> None:
+    shown = await held_import(world)
+    await world.restart()  # a deploy between the question and the answer
+    await world.fac.click(shown, label="Create without them")
+    (dialogue,) = await world.bot.dialogues.in_guild(world.guild.id)
+    assert dialogue.title == "Staged questions"
+    edited = world.env.backend.get_message(shown.channel_id, shown.id)
+    assert edited.content.startswith("Scheduled **Staged questions**")
+    assert f"<@{world.bob.id}>" in edited.content and "(1 of 2 in the plan)" in edited.content
+    assert [leader.user_id for leader in await leaders_db.leaders(world.bot.database, dialogue.id)] == [world.bob.id]
+    assert await world.bot.database.fetchall("SELECT id FROM pending_imports") == []
+
+
+async def test_cancel_after_a_restart_creates_nothing(world: World) -> None:
+    shown = await held_import(world)
+    await world.restart()
+    await world.fac.click(shown, label="Cancel")
+    assert world.env.backend.get_message(shown.channel_id, shown.id).content == "Nothing was created."
+    assert await world.bot.dialogues.in_guild(world.guild.id) == []
+    assert await world.bot.database.fetchall("SELECT id FROM pending_imports") == []
+
+
+async def test_an_answer_after_the_time_limit_creates_nothing_and_says_so(world: World) -> None:
+    shown = await held_import(world)
+    await world.env.advance_time(HOUR)
+    await world.fac.click(shown, label="Create without them")
+    assert world.env.backend.get_message(shown.channel_id, shown.id).content == (
+        f"This import expired at <t:{EXPIRES}:t>: nothing was created. Import the plan again to create it."
+    )
+    assert await world.bot.dialogues.in_guild(world.guild.id) == []
+    assert await world.bot.database.fetchall("SELECT id FROM pending_imports") == []
 
 
 async def test_unknown_leaders_cancel_creates_nothing(world: World) -> None:

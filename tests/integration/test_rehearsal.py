@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,7 +12,8 @@ import pytest
 
 from bot.__main__ import main
 from bot.domain.plan import parse_plan
-from bot.rehearsal import SIM_START, place_plan, readable, rehearse
+from bot.rehearsal import SIM_START, PlaceholderPost, place_plan, readable, rehearse
+from bot.render import plural
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "human-rights-council.toml"
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -59,6 +63,25 @@ async def test_rehearsal_of_the_example_plan(plan_text: str, tmp_path: Path) -> 
     assert wrapups and wrapups[0].at == plan.closes_at
     assert "The dialogue is now closed" in wrapups[-1].text
     assert len([e for e in events if e.kind == "lock" and e.where.startswith("thread")]) >= len(plan.questions)
+
+    # The wrap-up's numbers are the posts the rehearsal made: in total, and thread by thread.
+    wrapup = "\n".join(e.text for e in wrapups)
+    assert result.made and len(result.made) == result.posts
+    people = {post.author for post in result.made}
+    totals = f"**{len(result.made)} posts from {len(people)} participants.**"
+    assert totals in wrapup, wrapup
+    made: dict[str, list[str]] = {}
+    for post in result.made:
+        made.setdefault(post.thread, []).append(post.author)
+    expected = sorted(
+        f"- {name}: {plural(len(a), 'post')} from {plural(len(set(a)), 'participant')}" for name, a in made.items()
+    )
+    listed = sorted(
+        line
+        for line in wrapup.splitlines()
+        if line.startswith("- ") and not line.endswith(": 0 posts from 0 participants")
+    )
+    assert listed == expected
 
     # The same timeline, readable, in Markdown; and printed as it went.
     assert result.path is not None
@@ -122,6 +145,30 @@ def test_cli_rehearse_and_plan_check(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "rehearsal not run: the plan is invalid" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("x = " + "{a = " * 5000 + "1" + "}" * 5000 + "\n", "too deeply to read"),
+        ('[[leaders]]\nuser = "²"\n', "].user: `²` is not a Discord username"),
+    ],
+    ids=["nested", "superscript"],
+)
+def test_cli_names_a_plan_that_used_to_crash(
+    text: str, problem: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "crash.toml"
+    path.write_text(EXAMPLE.read_text(encoding="utf-8") + "\n" + text, encoding="utf-8")
+    assert main(["plan", "check", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[0] == f"{path}: not a valid plan (1 problem)"
+    assert captured.err.splitlines()[1].startswith(f"{path}: ")
+    assert problem in captured.err.splitlines()[1]
+    assert len(captured.err.splitlines()) == 2
+    assert "Traceback" not in captured.err + captured.out
+    assert main(["rehearse", str(path), "--out", str(tmp_path)]) == 2
+    assert "rehearsal not run: the plan is invalid" in capsys.readouterr().err
+
+
 ONE_DAY = """
 [dialogue]
 title = "One day"
@@ -166,3 +213,65 @@ def test_cli_fails_and_says_why_when_the_bot_logs_an_error(
     markdown = (tmp_path / "one-day.md").read_text(encoding="utf-8")
     assert "- Result: FAILED" in markdown
     assert "raised an exception (RuntimeError: intro exploded)" in markdown
+
+
+LATER_ONLY = """
+[dialogue]
+title = "Later only"
+timezone = "Europe/Zurich"
+opens = "2026-02-02 09:00"
+duration = "2d"
+
+[[questions]]
+text = "What comes later?"
+release = "+6h"
+
+[[leaders]]
+user = "amara.k"
+"""
+
+
+async def test_a_plan_whose_every_question_is_released_later_rehearses(tmp_path: Path) -> None:
+    # The leaders' first posts fall before any question is released (it used to divide by zero).
+    plan = parse_plan(LATER_ONLY, NOW, allow_past=True)
+    result = await rehearse(plan, participants=1, out=tmp_path, echo=lambda _: None)
+    assert result.ok, result.errors
+    assert PlaceholderPost("amara.k", "Topic from amara.k") in result.made
+    assert any(post.thread == "What comes later?" for post in result.made)
+
+
+def _bot_threads() -> list[threading.Thread]:
+    """Threads that would keep the process alive after the rehearsal (the bot's database connection)."""
+    return [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+
+
+async def test_a_rehearsal_that_errors_returns_and_closes_the_bot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> list[object]:
+        raise RuntimeError("rehearsal bug")
+
+    monkeypatch.setattr("bot.rehearsal._schedule_posts", broken)
+    before = set(_bot_threads())
+    plan = parse_plan(ONE_DAY, NOW, allow_past=True)
+    result = await rehearse(plan, participants=1, out=tmp_path, echo=lambda _: None)
+    assert result.errors == ["the rehearsal stopped: RuntimeError: rehearsal bug"]
+    assert "- Result: FAILED" in (tmp_path / "one-day.md").read_text(encoding="utf-8")
+    assert set(_bot_threads()) <= before
+
+
+def test_the_cli_exits_after_a_rehearsal_error(tmp_path: Path) -> None:
+    plan = tmp_path / "one-day.toml"
+    plan.write_text(ONE_DAY, encoding="utf-8")
+    script = (
+        "import sys, bot.rehearsal as rehearsal\n"
+        "def broken(*_): raise RuntimeError('rehearsal bug')\n"
+        "rehearsal._schedule_posts = broken\n"
+        "from bot.__main__ import main\n"
+        f"sys.exit(main(['rehearse', {str(plan)!r}, '--participants', '1', '--out', {str(tmp_path)!r}]))\n"
+    )
+    # Before the fix the process printed a traceback and then never exited: the timeout is the failure.
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1, done.stderr
+    assert "the rehearsal stopped: RuntimeError: rehearsal bug" in done.stderr
+    assert "Traceback" not in done.stderr

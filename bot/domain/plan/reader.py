@@ -1,65 +1,57 @@
-"""Plan files: a whole dialogue written once in TOML, checked, imported, exported and rehearsed.
+"""Reading a plan: ``decode_plan`` checks the uploaded bytes, ``parse_plan`` turns TOML into a ``Plan``.
 
-Pure standard library. ``parse_plan`` turns the text of a plan into a ``Plan`` or raises ``PlanError``
-listing every problem with its key path and what would be valid; ``render_plan`` writes a ``Plan``
-back as TOML that ``parse_plan`` reads to the same ``Plan`` (the round trip).
+Every problem is collected with its key path and what would be valid, then raised together as ``PlanError``.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from .errors import DialogueError, InvalidInput
-from .models import DialogueDraft
-from .parsing import (
-    MAX_DURATION,
-    MAX_FRAMING_LENGTH,
-    MAX_QUESTION_LENGTH,
-    MAX_QUESTIONS,
-    MAX_TITLE_LENGTH,
-    MIN_DURATION,
-    _parse_absolute,
-    _parse_offset,
-    format_duration,
+from ..errors import InvalidInput
+from ..parsing import (
+    OPENING_GRACE,
+    RELATIVE_OPENING,
+    check_length,
+    check_question_count,
     parse_duration,
+    parse_framing,
+    parse_moment,
+    parse_offset,
+    parse_question,
     parse_timezone,
+    parse_title,
+    shown,
+)
+from ..reminders import MAX_COMMITMENT
+from .model import (
+    DEFAULT_COMMITMENT,
+    MAX_LEADERS,
+    MAX_PLAN_BYTES,
+    Plan,
+    PlanError,
+    PlanLeader,
+    PlanProblem,
+    PlanQuestion,
 )
 
 _T = TypeVar("_T")
 
-__all__ = (
-    "MAX_LEADERS",
-    "MAX_PLAN_BYTES",
-    "Plan",
-    "PlanError",
-    "PlanLeader",
-    "PlanProblem",
-    "PlanQuestion",
-    "decode_plan",
-    "parse_plan",
-    "render_plan",
-    "shift_weeks",
-)
+__all__ = ("EXAMPLE_TIME", "decode_plan", "parse_moment_quietly", "parse_plan")
 
-MAX_LEADERS = 50
-MAX_COMMITMENT = 20
-DEFAULT_COMMITMENT = 2
-MAX_PLAN_BYTES = 256 * 1024
-# A plan's opening this far in the past still means "now": the file took a moment to upload.
-_PAST_GRACE = timedelta(minutes=2)
 # An opening further ahead than this is a typo, not a plan.
 _FARTHEST = timedelta(days=3660)
 
 _USERNAME = re.compile(r"^[a-z0-9_.]{2,32}$")
+_DIGITS = re.compile(r"^[0-9]+$")
+_MAX_ID_DIGITS = 20  # a snowflake is below 2**63
 _DAY = re.compile(r"^day\s+(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$", re.IGNORECASE)
 _OFFSET = re.compile(r"^\+\s*(.+)$")
-_RELATIVE = re.compile(r"^in\s+(.+)$", re.IGNORECASE)
 
 _TOP_KEYS = ("dialogue", "questions", "leaders", "reminders")
 _DIALOGUE_KEYS = ("title", "framing", "timezone", "opens", "duration", "closes")
@@ -67,94 +59,7 @@ _QUESTION_KEYS = ("text", "release")
 _LEADER_KEYS = ("user", "commitment", "timezone", "checkin_hour")
 _REMINDER_KEYS = ("checkin_hour", "unanswered_after")
 
-_EXAMPLE_TIME = "2027-03-01 09:00"
-
-
-@dataclass(frozen=True, slots=True)
-class PlanProblem:
-    """One thing wrong with a plan: where (a key path such as ``questions[2].release``) and what."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-
-class PlanError(DialogueError):
-    """A plan that cannot be used; ``problems`` lists every problem found, in file order."""
-
-    def __init__(self, problems: list[PlanProblem]) -> None:
-        self.problems = tuple(problems)
-        count = len(self.problems)
-        heading = "The plan has 1 problem:" if count == 1 else f"The plan has {count} problems:"
-        super().__init__(heading + "\n" + "\n".join(f"- {problem}" for problem in self.problems))
-
-
-@dataclass(frozen=True, slots=True)
-class PlanQuestion:
-    """A seed question in a plan, released at opening or at its own time."""
-
-    text: str
-    # None: the thread is created at opening.
-    release_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PlanLeader:
-    """A conversation leader named in a plan, by user id or username."""
-
-    # A Discord user id, or a username (lowercase, as Discord shows it under "Username").
-    user: int | str
-    commitment: int = DEFAULT_COMMITMENT
-    timezone: str | None = None
-    checkin_hour: int | None = None
-
-    @property
-    def label(self) -> str:
-        """How the leader is named in messages: the id, or ``@username``."""
-        return str(self.user) if isinstance(self.user, int) else f"@{self.user}"
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """A validated plan; every instant is aware UTC."""
-
-    title: str
-    framing: str
-    timezone: str
-    opens_at: datetime
-    closes_at: datetime
-    questions: tuple[PlanQuestion, ...]
-    leaders: tuple[PlanLeader, ...] = ()
-    checkin_hour: int | None = None
-    unanswered_after: timedelta | None = None
-    # How the opening was written, when it was relative to the moment of reading ("now", "in 2d").
-    relative_opening: str | None = field(default=None, compare=False)
-
-    @property
-    def zone(self) -> ZoneInfo:
-        """The plan's time zone."""
-        return ZoneInfo(self.timezone)
-
-    def draft(self) -> DialogueDraft:
-        """The dialogue this plan creates (without its leaders and reminder settings)."""
-        return DialogueDraft(
-            title=self.title,
-            framing=self.framing,
-            questions=tuple(q.text for q in self.questions),
-            timezone=self.timezone,
-            opens_at=self.opens_at,
-            closes_at=self.closes_at,
-            releases=tuple(q.release_at for q in self.questions),
-        )
-
-    def local(self, moment: datetime) -> datetime:
-        """Return ``moment`` on the dialogue's wall clock."""
-        return moment.astimezone(self.zone)
-
-
-# ----- reading -----------------------------------------------------------------------------------
+EXAMPLE_TIME = "2027-03-01 09:00"
 
 
 def decode_plan(data: bytes) -> str:
@@ -181,7 +86,20 @@ def parse_plan(text: str, now: datetime, *, allow_past: bool = False) -> Plan:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise PlanError([PlanProblem("", _syntax_message(str(error)))]) from None
+    except RecursionError:
+        # tomllib reads nested arrays and inline tables recursively; a plan never needs more than two levels.
+        raise PlanError([PlanProblem("", _TOO_DEEP)]) from None
+    except ValueError:
+        # Python refuses to convert integers of more than 4,300 digits (a guard against slow conversions).
+        raise PlanError([PlanProblem("", _TOO_LONG_NUMBER)]) from None
     return _Reader(now, allow_past).read(raw)
+
+
+_TOO_DEEP = (
+    "the file nests arrays or inline tables (`[...]`, `{...}`) too deeply to read; "
+    "a plan uses plain keys in [dialogue], [reminders], [[questions]] and [[leaders]]."
+)
+_TOO_LONG_NUMBER = "the file has a number with too many digits to read; a Discord user id has at most 20 digits."
 
 
 def _syntax_message(message: str) -> str:
@@ -271,13 +189,16 @@ class _Reader:
             return None
         return value
 
-    def guarded(self, path: str, parse: Callable[[], _T]) -> _T | None:
-        """Run one of the shared field parsers, turning its ``InvalidInput`` into a problem at ``path``."""
+    def guarded(self, path: str, parse: Callable[[], _T], *, example: bool = True) -> _T | None:
+        """Run one of the shared field parsers, turning its ``InvalidInput`` into a problem at ``path``.
+
+        ``example=False`` leaves out the form's example where the key path already says what to fix.
+        """
         try:
             return parse()
         except InvalidInput as error:
             message = error.problem
-            if error.example:
+            if error.example and example:
                 message += f" Example: `{error.example}`."
             self.problem(path, message)
             return None
@@ -320,23 +241,13 @@ class _Reader:
         )
         if value is None:
             return None
-        title = " ".join(value.split())
-        if not title:
-            self.problem("dialogue.title", "must not be empty.")
-            return None
-        if len(title) > MAX_TITLE_LENGTH:
-            self.problem(
-                "dialogue.title", f"is {len(title)} characters long; the limit is {MAX_TITLE_LENGTH}. Shorten it."
-            )
-            return None
+        title: str | None = self.guarded("dialogue.title", lambda: parse_title(value), example=False)
         return title
 
     def framing(self, dialogue: Mapping[str, Any]) -> str:
         value = self.string(dialogue, "framing", "dialogue.framing", required=False) or ""
-        framing = value.strip()
-        if len(framing) > MAX_FRAMING_LENGTH:
-            self.problem("dialogue.framing", f"is {len(framing)} characters long; the limit is {MAX_FRAMING_LENGTH}.")
-        return framing
+        framing: str | None = self.guarded("dialogue.framing", lambda: parse_framing(value), example=False)
+        return framing or ""
 
     def zone(self, dialogue: Mapping[str, Any]) -> str | None:
         value = self.string(
@@ -351,11 +262,8 @@ class _Reader:
         return self.zone_name(value, "dialogue.timezone")
 
     def zone_name(self, value: str, path: str) -> str | None:
-        try:
-            return parse_timezone(value)
-        except InvalidInput:
-            self.problem(path, f"`{value}` is not an IANA time zone name. Example: `Europe/Zurich`.")
-            return None
+        zone: str | None = self.guarded(path, lambda: parse_timezone(value))
+        return zone
 
     def opening(self, dialogue: Mapping[str, Any], zone: str) -> tuple[datetime | None, str | None]:
         value = self.string(
@@ -363,48 +271,51 @@ class _Reader:
             "opens",
             "dialogue.opens",
             required=True,
-            hint=f"give a local date and time like `{_EXAMPLE_TIME}`, `in 2d` or `now`.",
+            hint=f"give a local date and time like `{EXAMPLE_TIME}`, `in 2d` or `now`.",
         )
         if value is None:
             return None, None
         text = value.strip()
         if text.lower() == "now":
             return self.now, "now"
-        relative = _RELATIVE.match(text)
+        relative = RELATIVE_OPENING.match(text)
         if relative:
             try:
-                offset = _parse_offset(relative.group(1))
-                if offset > _FARTHEST:
-                    raise OverflowError(text)
-                return self.now + offset, text
-            except (ValueError, OverflowError):
+                offset = parse_offset(relative.group(1))
+            except ValueError:
                 self.problem(
-                    "dialogue.opens", f"`{text}` is not a time from now; write `in` and a duration like `in 2d`."
+                    "dialogue.opens", f"{shown(text)} is not a time from now; write `in` and a duration like `in 2d`."
                 )
                 return None, None
+            except OverflowError:
+                offset = None
+            if offset is None or offset > _FARTHEST:
+                self.problem("dialogue.opens", f"{shown(text)} is more than 10 years ahead; check the numbers.")
+                return None, None
+            return self.now + offset, text
         moment = self.moment(text, zone, "dialogue.opens")
         if moment is None:
             return None, None
         if moment - self.now > _FARTHEST:
-            self.problem("dialogue.opens", f"`{text}` is more than 10 years ahead; check the year.")
+            self.problem("dialogue.opens", f"{shown(text)} is more than 10 years ahead; check the year.")
             return None, None
-        if not self.allow_past and moment < self.now - _PAST_GRACE:
-            self.problem("dialogue.opens", f"`{text}` has already passed. Use a time ahead, `now`, or `in 2d`.")
+        if not self.allow_past and moment < self.now - OPENING_GRACE:
+            self.problem("dialogue.opens", f"{shown(text)} has already passed. Use a time ahead, `now`, or `in 2d`.")
             return None, None
         return (moment if self.allow_past else max(moment, self.now)), None
 
     def moment(self, text: str, zone: str, path: str) -> datetime | None:
         """Read a local date and time (in ``zone``) or ISO-8601 with an offset."""
         try:
-            moment = _parse_absolute(text, ZoneInfo(zone))
+            moment = parse_moment(text, ZoneInfo(zone))
         except InvalidInput as error:
             self.problem(path, f"{error.problem} Example: `{error.example}`.")
             return None
         if moment is None:
             self.problem(
                 path,
-                f"`{text}` is not a date and time. Write `YYYY-MM-DD HH:MM` (read in {zone}) "
-                f"or ISO-8601 with an offset. Example: `{_EXAMPLE_TIME}`.",
+                f"{shown(text)} is not a date and time. Write `YYYY-MM-DD HH:MM` (read in {zone}) "
+                f"or ISO-8601 with an offset. Example: `{EXAMPLE_TIME}`.",
             )
         return moment
 
@@ -429,14 +340,10 @@ class _Reader:
         closes_at = self.moment(value.strip(), zone, "dialogue.closes")
         if closes_at is None:
             return None
-        length = closes_at - opens_at
-        if length < MIN_DURATION:
-            self.problem("dialogue.closes", "must be at least 10 minutes after the opening.")
-            return None
-        if length > MAX_DURATION:
-            self.problem("dialogue.closes", "must be at most 60 days after the opening.")
-            return None
-        return closes_at
+        seconds = (closes_at - opens_at).total_seconds()
+        written = "the time from the opening to `closes`"
+        length = self.guarded("dialogue.closes", lambda: check_length(seconds, "closes", written), example=False)
+        return None if length is None else closes_at
 
     def questions(
         self,
@@ -450,20 +357,16 @@ class _Reader:
             if "questions" not in raw:
                 self.problem("questions", 'missing; add at least one [[questions]] entry with `text = "..."`.')
             return []
-        if not entries:
-            self.problem("questions", 'add at least one [[questions]] entry with `text = "..."`.')
-        if len(entries) > MAX_QUESTIONS:
-            self.problem("questions", f"there are {len(entries)}; the limit is {MAX_QUESTIONS}. Merge or drop some.")
+        how = ' as a [[questions]] entry with `text = "..."`'
+        self.guarded("questions", lambda: check_question_count(len(entries), how=how), example=False)
         found: list[PlanQuestion] = []
         for number, entry in enumerate(entries, start=1):
             path = f"questions[{number}]"
             self.unknown_keys(entry, _QUESTION_KEYS, path)
             value = self.string(entry, "text", f"{path}.text", required=True, hint="give the question's text.")
-            text = (value or "").strip()
-            if value is not None and not text:
-                self.problem(f"{path}.text", "must not be empty.")
-            elif len(text) > MAX_QUESTION_LENGTH:
-                self.problem(f"{path}.text", f"is {len(text)} characters long; the limit is {MAX_QUESTION_LENGTH}.")
+            text = ""
+            if value is not None:
+                text = self.guarded(f"{path}.text", functools.partial(parse_question, value), example=False) or ""
             release_at = None
             release = self.string(entry, "release", f"{path}.release", required=False)
             if release is not None:
@@ -476,7 +379,7 @@ class _Reader:
     ) -> datetime | None:
         """Read a release time; without a valid zone or window, check only how it is written."""
         text = value.strip()
-        valid = f'use "day 2", "day 2 09:00", an offset like "+36h", or a local date and time like "{_EXAMPLE_TIME}".'
+        valid = f'use "day 2", "day 2 09:00", an offset like "+36h", or a local date and time like "{EXAMPLE_TIME}".'
         anchor = opens_at or self.now
         place = zone or "UTC"
         day = _DAY.match(text)
@@ -490,28 +393,37 @@ class _Reader:
             date = local.date() + timedelta(days=number - 1)
             hour, minute = (int(day.group(2)), int(day.group(3))) if day.group(2) else (local.hour, local.minute)
             if hour > 23 or minute > 59:
-                self.problem(path, f"`{text}` has no valid time of day; {valid}")
+                self.problem(path, f"{shown(text)} has no valid time of day; {valid}")
                 return None
             naive = datetime(date.year, date.month, date.day, hour, minute, local.second if not day.group(2) else 0)
             moment = self.guarded(path, lambda: _local(naive, place, path))
         elif offset:
             try:
-                moment = anchor + _parse_offset(offset.group(1))
-            except (ValueError, OverflowError):
-                self.problem(path, f"`{text}` is not an offset; {valid}")
+                moment = anchor + parse_offset(offset.group(1))
+            except ValueError:
+                self.problem(path, f"{shown(text)} is not an offset; {valid}")
+                return None
+            except OverflowError:
+                self.problem(
+                    path, f"{shown(text)} is not before the closing; release questions while the dialogue is open."
+                )
                 return None
         else:
-            moment = _parse_absolute_quiet(text, place)
+            moment = parse_moment_quietly(text, place)
             if moment is None:
-                self.problem(path, f"`{text}` is not a release time; {valid}")
+                self.problem(path, f"{shown(text)} is not a release time; {valid}")
                 return None
         if moment is None or zone is None or opens_at is None or closes_at is None:
             return None
         if moment < opens_at:
-            self.problem(path, f"`{text}` is before the opening; release a question at the opening (day 1) or later.")
+            self.problem(
+                path, f"{shown(text)} is before the opening; release a question at the opening (day 1) or later."
+            )
             return None
         if moment >= closes_at:
-            self.problem(path, f"`{text}` is not before the closing; release questions while the dialogue is open.")
+            self.problem(
+                path, f"{shown(text)} is not before the closing; release questions while the dialogue is open."
+            )
             return None
         return None if moment == opens_at else moment
 
@@ -556,17 +468,18 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int | str):
             self.problem(path, f"expected {valid}")
             return None
-        if isinstance(value, int) or value.strip().isdigit():
-            number = int(value)
-            if not 10**15 <= number < 2**63:
-                self.problem(path, f"{number} is not a Discord user id; give {valid}")
+        # Only ASCII digits make an id: str.isdigit() also accepts "²" and other scripts' digits.
+        if isinstance(value, int) or _DIGITS.match(value.strip()):
+            digits = str(value).strip()
+            if len(digits) > _MAX_ID_DIGITS or not 10**15 <= int(digits) < 2**63:
+                self.problem(path, f"{shown(digits)} is not a Discord user id; give {valid}")
                 return None
-            return number
+            return int(digits)
         name = value.strip().removeprefix("@").lower()
         if not _USERNAME.match(name):
             self.problem(
                 path,
-                f"`{value}` is not a Discord username (2 to 32 characters: a-z, 0-9, _ and .); give {valid}",
+                f"{shown(value)} is not a Discord username (2 to 32 characters: a-z, 0-9, _ and .); give {valid}",
             )
             return None
         return name
@@ -585,142 +498,14 @@ class _Reader:
 
 
 def _local(naive: datetime, zone: str, path: str) -> datetime:
-    from .parsing import local_to_utc
+    from ..parsing import local_to_utc
 
     return local_to_utc(naive, ZoneInfo(zone), path)
 
 
-def _parse_absolute_quiet(text: str, zone: str) -> datetime | None:
+def parse_moment_quietly(text: str, zone: str) -> datetime | None:
+    """``parse_moment``, with a time that daylight saving skips read as None instead of refused."""
     try:
-        return _parse_absolute(text, ZoneInfo(zone))
+        return parse_moment(text, ZoneInfo(zone))
     except InvalidInput:
         return None
-
-
-# ----- writing -----------------------------------------------------------------------------------
-
-
-def render_plan(plan: Plan, names: Mapping[int, str] | None = None) -> str:
-    """Write ``plan`` as TOML that ``parse_plan`` reads back to an equal ``Plan``.
-
-    ``names`` (user id -> username) adds a comment naming each leader given by id.
-    """
-    lines = [
-        "# dialogue-bot plan: check it with `dialogue-bot plan check FILE`, see it run with",
-        "# `dialogue-bot rehearse FILE`, import it with `/dialogue create plan:`. Format: docs/plans.md",
-        "",
-        "[dialogue]",
-        f"title = {_string(plan.title)}",
-    ]
-    if plan.framing:
-        lines.append(f"framing = {_multiline(plan.framing)}")
-    lines.append(f"timezone = {_string(plan.timezone)}")
-    lines.append(f"opens = {_string(_moment_text(plan.opens_at, plan.timezone))}")
-    length = plan.closes_at - plan.opens_at
-    if length.total_seconds() % 60 == 0 and MIN_DURATION <= length <= MAX_DURATION:
-        lines.append(f"duration = {_string(format_duration(length))}")
-    else:
-        lines.append(f"closes = {_string(_moment_text(plan.closes_at, plan.timezone))}")
-    if plan.checkin_hour is not None or plan.unanswered_after is not None:
-        lines += ["", "[reminders]"]
-        if plan.checkin_hour is not None:
-            lines.append(f"checkin_hour = {plan.checkin_hour}")
-        if plan.unanswered_after is not None:
-            lines.append(f"unanswered_after = {_string(format_duration(plan.unanswered_after))}")
-    for question in plan.questions:
-        lines += ["", "[[questions]]"]
-        text = _multiline(question.text) if "\n" in question.text else _string(question.text)
-        lines.append(f"text = {text}")
-        if question.release_at is not None:
-            lines.append(f"release = {_string(_release_text(plan, question.release_at))}")
-    for leader in plan.leaders:
-        lines += ["", "[[leaders]]"]
-        if isinstance(leader.user, int):
-            name = (names or {}).get(leader.user)
-            comment = f"  # {_escape(name, keep_newlines=False)}" if name else ""
-            lines.append(f"user = {leader.user}{comment}")
-        else:
-            lines.append(f"user = {_string(leader.user)}")
-        lines.append(f"commitment = {leader.commitment}")
-        if leader.timezone is not None:
-            lines.append(f"timezone = {_string(leader.timezone)}")
-        if leader.checkin_hour is not None:
-            lines.append(f"checkin_hour = {leader.checkin_hour}")
-    return "\n".join(lines) + "\n"
-
-
-def _moment_text(moment: datetime, zone: str) -> str:
-    """A local date and time when that reads back to the same instant, else ISO-8601 with an offset."""
-    local = moment.astimezone(ZoneInfo(zone))
-    text = f"{local:%Y-%m-%d %H:%M}" if local.second == 0 else f"{local:%Y-%m-%d %H:%M:%S}"
-    if _parse_absolute_quiet(text, zone) == moment.replace(microsecond=0):
-        return text
-    return local.replace(microsecond=0).isoformat()
-
-
-def _release_text(plan: Plan, release_at: datetime) -> str:
-    """``day N`` when the release keeps the opening's time of day, else an offset or a local time."""
-    zone = plan.zone
-    opening = plan.opens_at.astimezone(zone)
-    local = release_at.astimezone(zone)
-    days = (local.date() - opening.date()).days
-    if days >= 1 and local.time() == opening.time():
-        return f"day {days + 1}"
-    if days >= 1 and local.second == 0 and local.microsecond == 0 and days <= 99:
-        text = f"day {days + 1} {local:%H:%M}"
-        if _parse_absolute_quiet(f"{local:%Y-%m-%d %H:%M}", plan.timezone) == release_at:
-            return text
-    offset = release_at - plan.opens_at
-    if offset.total_seconds() % 60 == 0:
-        return "+" + format_duration(offset)
-    return _moment_text(release_at, plan.timezone)
-
-
-def _escape(text: str, *, keep_newlines: bool) -> str:
-    out: list[str] = []
-    for char in text:
-        if char == "\\":
-            out.append("\\\\")
-        elif char == '"':
-            out.append('\\"')
-        elif char == "\n" and keep_newlines:
-            out.append("\n")
-        elif char == "\t":
-            out.append("\\t")
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\u{ord(char):04X}")
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def _string(text: str) -> str:
-    return '"' + _escape(text, keep_newlines=False) + '"'
-
-
-def _multiline(text: str) -> str:
-    return '"""\n' + _escape(text, keep_newlines=True) + '"""'
-
-
-# ----- placing a plan in time --------------------------------------------------------------------
-
-
-def shift_weeks(plan: Plan, weeks: int) -> Plan:
-    """Move every instant of the plan by whole weeks on its own wall clock (weekday and time of day kept)."""
-    if weeks == 0:
-        return plan
-    zone = plan.zone
-
-    def move(moment: datetime) -> datetime:
-        local = moment.astimezone(zone).replace(tzinfo=None) + timedelta(weeks=weeks)
-        shifted = local.replace(tzinfo=zone).astimezone(UTC)
-        return shifted
-
-    return replace(
-        plan,
-        opens_at=move(plan.opens_at),
-        closes_at=move(plan.closes_at),
-        questions=tuple(
-            replace(q, release_at=None if q.release_at is None else move(q.release_at)) for q in plan.questions
-        ),
-    )
