@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 
 import discord
 
@@ -14,31 +13,17 @@ from . import render
 from .clock import Clock
 from .config import Settings
 from .domain.models import Dialogue, Question
-from .domain.parsing import MAX_NAME_LENGTH, cut, thread_name, unique_slug
+from .domain.parsing import distinct_name, thread_name, unique_slug
 from .gateway import Gateway, permission_label
 from .leaders import LeaderService
 from .steps import ChannelDeleted, StepFailed, attempt, post_once, step_nonce
 
-__all__ = ("QUESTION_KIND", "Opening", "distinct_name")
+__all__ = ("QUESTION_KIND", "Opening")
 
 log = logging.getLogger(__name__)
 
 # bot_messages kind of a seed question's post in its thread; the part is the question's position.
 QUESTION_KIND = "question"
-
-
-def distinct_name(name: str, taken: Iterable[str]) -> str:
-    """Return ``name``, or ``name (2)``, ``name (3)``… cut to fit Discord's 100 characters, not in ``taken``."""
-    used = set(taken)
-    if name not in used:
-        return name
-    number = 2
-    while True:
-        suffix = f" ({number})"
-        candidate = cut(name, MAX_NAME_LENGTH - len(suffix)) + suffix
-        if candidate not in used:
-            return candidate
-        number += 1
 
 
 class Opening:

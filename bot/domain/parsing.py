@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -24,6 +24,7 @@ __all__ = (
     "check_length",
     "check_question_count",
     "cut",
+    "distinct_name",
     "format_duration",
     "is_visible",
     "parse_draft",
@@ -332,17 +333,24 @@ def _zone_names() -> frozenset[str]:
 
 def unique_slug(title: str, taken: Iterable[str]) -> str:
     """Return a slug for ``title`` that is not in ``taken``, adding ``-2``, ``-3``… as needed."""
-    base = slugify(title)
+    return _numbered(
+        slugify(title), taken, lambda base, n: base[: MAX_NAME_LENGTH - len(f"-{n}")].rstrip("-") + f"-{n}"
+    )
+
+
+def distinct_name(name: str, taken: Iterable[str]) -> str:
+    """Return ``name``, or ``name (2)``, ``name (3)``… cut to fit Discord's 100 characters, not in ``taken``."""
+    return _numbered(name, taken, lambda base, n: cut(base, MAX_NAME_LENGTH - len(f" ({n})")) + f" ({n})")
+
+
+def _numbered(base: str, taken: Iterable[str], numbered: Callable[[str, int], str]) -> str:
     used = set(taken)
     if base not in used:
         return base
     number = 2
-    while True:
-        suffix = f"-{number}"
-        candidate = base[: MAX_NAME_LENGTH - len(suffix)].rstrip("-") + suffix
-        if candidate not in used:
-            return candidate
+    while (candidate := numbered(base, number)) in used:
         number += 1
+    return candidate
 
 
 def parse_draft(

@@ -14,7 +14,8 @@ import db.dialogues as dialogues_db
 from bot import render
 from bot.__main__ import invite_url
 from bot.domain.models import Dialogue, State
-from bot.opening import QUESTION_KIND, distinct_name
+from bot.domain.parsing import distinct_name
+from bot.opening import QUESTION_KIND
 from bot.steps import step_nonce
 from tests.conftest import World
 from tests.integration.support import DAY, HOUR, bot_messages, channel, create_dialogue, reload, run
