@@ -143,6 +143,7 @@ class DialogueLocks:
         self._locks: dict[int, asyncio.Lock] = {}
 
     def __call__(self, dialogue_id: int) -> asyncio.Lock:
+        """Return this dialogue's lock (made on first use)."""
         lock = self._locks.get(dialogue_id)
         if lock is None:
             lock = self._locks[dialogue_id] = asyncio.Lock()
@@ -159,6 +160,7 @@ class InFlight:
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[None]:
+        """Count the enclosed work as running until it ends."""
         self._running += 1
         self._idle.clear()
         try:
