@@ -139,6 +139,8 @@ class DialogueService:
 
     async def _run_timer(self, now: datetime) -> None:
         """The timer's run: every dialogue due by ``now``, in batches, each once; one's error never stops the rest."""
+        # Steps need Discord; waiting for it is not work in flight (shutting down need not wait for it).
+        await self.gateway.wait_until_ready()
         async with self._busy():
             await drain(
                 now,
