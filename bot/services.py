@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 # The one scheduler job for every dialogue: it wakes at the earliest ``dialogues.wake_at``.
 TIMER_JOB = "dialogues:timer"
+# Dialogues whose due steps run at once (each dialogue's own steps still one at a time): a slow one, say a long
+# catch-up at start-up, holds one of these, not every other dialogue.
+_CONCURRENT_STEPS = 8
 
 
 class DialogueService:
@@ -150,6 +153,7 @@ class DialogueService:
                 guard=self._spins,
                 what="Dialogue",
                 stopping=lambda: self.timer.stopping,
+                concurrency=_CONCURRENT_STEPS,
             )
 
     async def _postpone(self, dialogue_id: int, when: datetime) -> None:

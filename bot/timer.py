@@ -162,26 +162,26 @@ async def drain(
     what: str,
     stopping: Callable[[], bool] = lambda: False,
     batch: int = BATCH,
+    concurrency: int = 1,
 ) -> int:
     """Hand every row due by ``now`` to ``handle``, once each, in batches; return how many were handled.
 
     ``handle`` is expected to move its row's due instant past ``now``: a row that comes back due in the same
     drain is postponed with back-off and logged, never handled twice. An error in one row is logged, the row
-    postponed, and the others go on.
+    postponed, and the others go on. Up to ``concurrency`` rows of a batch are handled at once (in due order
+    when 1), so one slow row does not hold up the rest of its batch.
     """
     tried: set[int] = set()
     stuck: set[int] = set()
-    while not stopping() and (row_ids := await due(now, batch)):
-        for row_id in row_ids:
+    handled = 0
+    slots = asyncio.Semaphore(concurrency)
+
+    async def one(row_id: int) -> None:
+        nonlocal handled
+        async with slots:
             if stopping():
-                break
-            if row_id in tried:
-                delay = guard.delay(row_id)
-                stuck.add(row_id)
-                log.warning("%s %s is still due after it was handled; looking again in %s", what, row_id, delay)
-                await postpone(row_id, now + delay)
-                continue
-            tried.add(row_id)
+                return  # still due in the record: the next start-up or wake finds it
+            handled += 1
             try:
                 await handle(row_id)
             except Exception:
@@ -189,5 +189,22 @@ async def drain(
                 stuck.add(row_id)
                 log.exception("%s %s: handling it failed; looking again in %s", what, row_id, delay)
                 await postpone(row_id, now + delay)
+
+    while not stopping() and (row_ids := await due(now, batch)):
+        fresh: list[int] = []
+        for row_id in row_ids:
+            if row_id in tried:
+                delay = guard.delay(row_id)
+                stuck.add(row_id)
+                log.warning("%s %s is still due after it was handled; looking again in %s", what, row_id, delay)
+                await postpone(row_id, now + delay)
+            else:
+                tried.add(row_id)
+                fresh.append(row_id)
+        # Every row of the batch ends before the next read, so none is read again while it is being handled.
+        outcomes = await asyncio.gather(*(one(row_id) for row_id in fresh), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
     guard.forget(tried - stuck)
-    return len(tried)
+    return handled

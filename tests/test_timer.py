@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -103,3 +104,34 @@ async def test_a_stopping_timer_ends_the_drain_before_the_next_row() -> None:
     )
     assert table.handled == [1]
     assert table.due_at[2] == table.due_at[3] == NOW  # still owed, in the record
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+async def test_a_slow_row_holds_one_slot_not_its_whole_batch(concurrency: int) -> None:
+    table = Table({1: NOW, 2: NOW, 3: NOW})
+    released = asyncio.Event()
+
+    async def handle(row: int) -> None:
+        table.handled.append(row)
+        table.due_at[row] = None
+        if row == 1:
+            await released.wait()  # slow until a later row has been handled
+        else:
+            released.set()
+
+    run = drain(
+        NOW,
+        due=table.due,
+        handle=handle,
+        postpone=table.postpone,
+        guard=SpinGuard(),
+        what="Row",
+        concurrency=concurrency,
+    )
+    if concurrency == 1:  # one at a time, in due order: the slow row holds everything up
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(run, 0.2)
+        assert table.handled == [1]
+    else:
+        assert await asyncio.wait_for(run, 5) == 3
+        assert sorted(table.handled) == [1, 2, 3]
