@@ -200,9 +200,7 @@ class DialogueService:
                 async with self._step(dialogue_id):
                     await self._run_due(dialogue_id)
             except Exception as error:
-                dialogue = await dialogues_db.get(self.db, dialogue_id)
-                closing = dialogue is not None and dialogue.state is State.CLOSED
-                await self._job_failed(dialogue_id, "finish closing" if closing else "run a scheduled step", error)
+                await self._job_failed(dialogue_id, None, error)
 
     async def _run_due(self, dialogue_id: int) -> None:
         dialogue = await dialogues_db.get(self.db, dialogue_id)
@@ -221,13 +219,19 @@ class DialogueService:
         elif dialogue.state is State.CLOSED:
             await self._finish_close(dialogue.id)
 
-    async def _job_failed(self, dialogue_id: int, what: str, error: Exception) -> None:
-        """A timed step's last line of defence: log the traceback, record a retry with back-off, tell people once."""
-        failure = unexpected(what, error)
+    async def _job_failed(self, dialogue_id: int, what: str | None, error: Exception) -> None:
+        """A timed step's last line of defence: log the traceback, record a retry with back-off, tell people once.
+
+        ``what`` failed; None names it from the dialogue's state (a closed one was finishing its closing).
+        """
         try:
             retry_at = self.clock() + self._retries.next_delay(dialogue_id)
             async with self._locks(dialogue_id):
                 dialogue = await dialogues_db.get(self.db, dialogue_id)
+                if what is None:
+                    closing = dialogue is not None and dialogue.state is State.CLOSED
+                    what = "finish closing" if closing else "run a scheduled step"
+                failure = unexpected(what, error)
                 if dialogue is None:
                     return
                 await dialogues_db.set_pending(self.db, dialogue_id, what, failure.reason, retry_at)
