@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,7 +29,7 @@ from .opening import Opening
 from .recording import IncomingPost, Recorder
 from .scheduler import Scheduler
 from .steps import ChannelDeleted, DialogueLocks, InFlight, Retries, StepFailed, attempt, step_nonce, unexpected
-from .timer import DurableTimer, SpinGuard, drain
+from .timer import Dispatcher, DurableTimer
 
 __all__ = ("TIMER_JOB", "DialogueService")
 
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 # The one scheduler job for every dialogue: it wakes at the earliest ``dialogues.wake_at``.
 TIMER_JOB = "dialogues:timer"
 # Dialogues whose due steps run at once (each dialogue's own steps still one at a time): a slow one, say a long
-# catch-up at start-up, holds one of these, not every other dialogue.
+# catch-up or a close of many threads, holds one of these, and the others still run at their time.
 _CONCURRENT_STEPS = 8
 
 
@@ -72,10 +73,18 @@ class DialogueService:
             TIMER_JOB,
             scheduler,
             clock,
-            next_due=lambda: dialogues_db.earliest_wake(self.db),
+            next_due=lambda: dialogues_db.earliest_wake(self.db, self._due.in_flight),
             run_due=self._run_timer,
         )
-        self._spins = SpinGuard()
+        self._due = Dispatcher(
+            due=lambda now, limit, excluding: dialogues_db.due_for_wake(self.db, now, limit, excluding),
+            due_at=lambda dialogue_id: dialogues_db.wake_at(self.db, dialogue_id),
+            handle=self.run_due,
+            postpone=lambda dialogue_id, when: dialogues_db.set_wake(self.db, dialogue_id, when),
+            poke=self.timer.poke,
+            what="Dialogue",
+            concurrency=_CONCURRENT_STEPS,
+        )
 
     # ----- reading -------------------------------------------------------------------------------
 
@@ -116,6 +125,12 @@ class DialogueService:
         A timer run in progress ends after the dialogue it is handling; the rest stay due in the record.
         """
         self.timer.stop()
+        try:
+            # Dialogues the timer started are waited for even before their step counts itself as running.
+            await asyncio.wait_for(self._due.wait(), timeout)
+        except TimeoutError:
+            log.warning("Timed steps still running after %.0f s; closing anyway", timeout)
+            return False
         return await self._busy.wait(timeout)
 
     # ----- creating and scheduling ---------------------------------------------------------------
@@ -141,24 +156,11 @@ class DialogueService:
         log.info("Dialogue timer armed at %s; %d open or closing dialogues resume", self.timer.armed_at, resumed)
 
     async def _run_timer(self, now: datetime) -> None:
-        """The timer's run: every dialogue due by ``now``, in batches, each once; one's error never stops the rest."""
+        """The timer's run: start every dialogue due by ``now``, each once, 8 at a time; one's error stops no other."""
         # Steps need Discord; waiting for it is not work in flight (shutting down need not wait for it).
         await self.gateway.wait_until_ready()
         async with self._busy():
-            await drain(
-                now,
-                due=lambda moment, limit: dialogues_db.due_for_wake(self.db, moment, limit),
-                handle=self.run_due,
-                postpone=lambda dialogue_id, when: self._postpone(dialogue_id, when),
-                guard=self._spins,
-                what="Dialogue",
-                stopping=lambda: self.timer.stopping,
-                concurrency=_CONCURRENT_STEPS,
-            )
-
-    async def _postpone(self, dialogue_id: int, when: datetime) -> None:
-        """Look at a dialogue that stayed due again at ``when`` (the timer re-arms from the record)."""
-        await dialogues_db.set_wake(self.db, dialogue_id, when)
+            await self._due.dispatch(now, lambda: self.timer.stopping)
 
     async def _rewake(self, dialogue_id: int) -> None:
         """Derive the dialogue's next wake-up from its record, store it, and make sure the timer wakes by then.

@@ -2,9 +2,10 @@
 
 Durable timers as RoboDanny keeps them: the rows are the truth (each carries the instant it is next due), the
 scheduler holds a single job placed at the earliest of them. Whatever writes a due instant calls ``poke`` with
-it, which re-arms the job only if that is earlier. A wake reads the due rows in batches and hands each to the
-owner, then re-arms at the earliest instant left in the record. A run never overlaps another: a row written
-while one is running is picked up by that run (another pass) or by the re-arming, never dropped.
+it, which re-arms the job only if that is earlier. A wake hands the due rows to the owner (``Dispatcher`` starts
+each in a task of its own), then re-arms at the earliest instant left in the record. A run never overlaps
+another: a row written while one is running is picked up by that run (another pass) or by the re-arming, never
+dropped.
 """
 
 from __future__ import annotations
@@ -18,14 +19,12 @@ from datetime import datetime, timedelta
 from .clock import Clock
 from .scheduler import Scheduler
 
-__all__ = ("DurableTimer", "SpinGuard", "drain")
+__all__ = ("Dispatcher", "DurableTimer", "SpinGuard")
 
 log = logging.getLogger(__name__)
 
 # A run that raised (say the database was busy) is tried again after this long.
 AFTER_ERROR = timedelta(minutes=10)
-# Due rows read per query while draining; the run keeps reading until none is due.
-BATCH = 200
 
 
 class DurableTimer:
@@ -152,59 +151,94 @@ class SpinGuard:
             self._stuck.pop(row_id, None)
 
 
-async def drain(
-    now: datetime,
-    *,
-    due: Callable[[datetime, int], Awaitable[list[int]]],
-    handle: Callable[[int], Awaitable[object]],
-    postpone: Callable[[int, datetime], Awaitable[object]],
-    guard: SpinGuard,
-    what: str,
-    stopping: Callable[[], bool] = lambda: False,
-    batch: int = BATCH,
-    concurrency: int = 1,
-) -> int:
-    """Hand every row due by ``now`` to ``handle``, once each, in batches; return how many were handled.
+class Dispatcher:
+    """Hands each due row to ``handle`` in a task of its own, at most ``concurrency`` at once, never one row twice.
 
-    ``handle`` is expected to move its row's due instant past ``now``: a row that comes back due in the same
-    drain is postponed with back-off and logged, never handled twice. An error in one row is logged, the row
-    postponed, and the others go on. Up to ``concurrency`` rows of a batch are handled at once (in due order
-    when 1), so one slow row does not hold up the rest of its batch.
+    A dispatch reads the rows due by its moment, leaving out those being handled, and starts a task for each as a
+    slot frees; it does not wait for them to finish, so a slow row holds one slot, never the rows that fall due
+    after it. ``handle`` is expected to move its row's due instant past the moment it was dispatched for: one
+    that stays due is postponed with back-off and logged rather than handled again at once. An error in one row
+    is logged and the row postponed; the others go on.
     """
-    tried: set[int] = set()
-    stuck: set[int] = set()
-    handled = 0
-    slots = asyncio.Semaphore(concurrency)
 
-    async def one(row_id: int) -> None:
-        nonlocal handled
-        async with slots:
+    def __init__(
+        self,
+        *,
+        due: Callable[[datetime, int, frozenset[int]], Awaitable[list[int]]],
+        due_at: Callable[[int], Awaitable[datetime | None]],
+        handle: Callable[[int], Awaitable[object]],
+        postpone: Callable[[int, datetime], Awaitable[object]],
+        poke: Callable[[datetime], object],
+        what: str,
+        concurrency: int = 1,
+        guard: SpinGuard | None = None,
+    ) -> None:
+        self._due = due
+        self._poke = poke
+        self._due_at = due_at
+        self._handle = handle
+        self._postpone = postpone
+        self._what = what
+        self._slots = asyncio.Semaphore(concurrency)
+        self._guard = guard or SpinGuard()
+        self._in_flight: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def in_flight(self) -> frozenset[int]:
+        """The rows being handled now (the timer re-arms for the others)."""
+        return frozenset(self._in_flight)
+
+    async def dispatch(self, now: datetime, stopping: Callable[[], bool] = lambda: False) -> int:
+        """Start handling every row due by ``now`` that is not being handled; return how many were started."""
+        started = 0
+        while not stopping():
+            rows = await self._due(now, 1, self.in_flight)
+            if not rows:
+                break
+            await self._slots.acquire()
             if stopping():
-                return  # still due in the record: the next start-up or wake finds it
-            handled += 1
-            try:
-                await handle(row_id)
-            except Exception:
-                delay = guard.delay(row_id)
-                stuck.add(row_id)
-                log.exception("%s %s: handling it failed; looking again in %s", what, row_id, delay)
-                await postpone(row_id, now + delay)
+                self._slots.release()
+                break
+            (row_id,) = rows
+            self._in_flight.add(row_id)
+            task = asyncio.create_task(self._one(row_id, now), name=f"{self._what} {row_id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            started += 1
+        return started
 
-    while not stopping() and (row_ids := await due(now, batch)):
-        fresh: list[int] = []
-        for row_id in row_ids:
-            if row_id in tried:
-                delay = guard.delay(row_id)
-                stuck.add(row_id)
-                log.warning("%s %s is still due after it was handled; looking again in %s", what, row_id, delay)
-                await postpone(row_id, now + delay)
+    async def wait(self) -> None:
+        """Wait for every row being handled."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _one(self, row_id: int, now: datetime) -> None:
+        wake: datetime | None = None
+        try:
+            try:
+                await self._handle(row_id)
+            except Exception:
+                delay = self._guard.delay(row_id)
+                log.exception("%s %s: handling it failed; looking again in %s", self._what, row_id, delay)
+                wake = now + delay
+                await self._postpone(row_id, wake)
+                return
+            wake = await self._due_at(row_id)
+            if wake is not None and wake <= now:
+                delay = self._guard.delay(row_id)
+                log.warning("%s %s is still due after it was handled; looking again in %s", self._what, row_id, delay)
+                wake = now + delay
+                await self._postpone(row_id, wake)
             else:
-                tried.add(row_id)
-                fresh.append(row_id)
-        # Every row of the batch ends before the next read, so none is read again while it is being handled.
-        outcomes = await asyncio.gather(*(one(row_id) for row_id in fresh), return_exceptions=True)
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
-    guard.forget(tried - stuck)
-    return handled
+                self._guard.forget({row_id})
+        except Exception:
+            log.exception("%s %s: could not read or postpone it; looking again later", self._what, row_id)
+            wake = now + AFTER_ERROR
+        finally:
+            # Still counted as being handled while postponing, so a wake meanwhile does not take it up again;
+            # the timer left it out when it re-armed, so it is told the row's next instant now.
+            self._in_flight.discard(row_id)
+            self._slots.release()
+            if wake is not None:
+                self._poke(wake)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from bot.domain.models import Dialogue, DialogueDraft, Question, State
@@ -437,16 +437,28 @@ async def wake_at(db: Database, dialogue_id: int) -> datetime | None:
     return maybe_from_epoch(row["wake_at"]) if row else None
 
 
-async def earliest_wake(db: Database) -> datetime | None:
-    """Return the earliest wake-up of any dialogue (an index lookup)."""
-    row = await db.fetchone("SELECT MIN(wake_at) AS wake_at FROM dialogues")
+def _excluding(ids: Collection[int]) -> tuple[str, list[int]]:
+    """An ``AND id NOT IN (...)`` condition for a few ids (the rows being handled), with its parameters."""
+    if not ids:
+        return "", []
+    return f" AND id NOT IN ({', '.join('?' for _ in ids)})", sorted(ids)
+
+
+async def earliest_wake(db: Database, excluding: Collection[int] = ()) -> datetime | None:
+    """Return the earliest wake-up of any dialogue but a few ``excluding`` ones (read along the index)."""
+    condition, params = _excluding(excluding)
+    row = await db.fetchone(
+        f"SELECT wake_at FROM dialogues WHERE wake_at IS NOT NULL{condition} ORDER BY wake_at LIMIT 1", params
+    )
     return maybe_from_epoch(row["wake_at"]) if row else None
 
 
-async def due_for_wake(db: Database, now: datetime, limit: int) -> list[int]:
-    """Return the ids of at most ``limit`` dialogues due by ``now``, earliest first."""
+async def due_for_wake(db: Database, now: datetime, limit: int, excluding: Collection[int] = ()) -> list[int]:
+    """Return the ids of at most ``limit`` dialogues due by ``now``, earliest first, but a few ``excluding`` ones."""
+    condition, params = _excluding(excluding)
     rows = await db.fetchall(
-        "SELECT id FROM dialogues WHERE wake_at <= ? ORDER BY wake_at, id LIMIT ?", (to_epoch(now), limit)
+        f"SELECT id FROM dialogues WHERE wake_at <= ?{condition} ORDER BY wake_at, id LIMIT ?",
+        [to_epoch(now), *params, limit],
     )
     return [row["id"] for row in rows]
 

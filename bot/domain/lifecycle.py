@@ -91,7 +91,8 @@ def next_wake(
     retry_at = progress.retry_at if progress is not None else None
     if dialogue.state is State.SCHEDULED:
         if retry_at is not None and retry_at > dialogue.opens_at:
-            return min(retry_at, dialogue.closes_at)
+            # What failed is tried again then; a miss already due waits for it too.
+            return retry_at if dialogue.closes_at <= now else min(retry_at, dialogue.closes_at)
         return dialogue.opens_at
     if dialogue.state is State.FAILED:
         return dialogue.closes_at
@@ -100,8 +101,9 @@ def next_wake(
         if earliest_release is not None:
             moments.append(earliest_release)
         if retry_at is not None:
-            moments.append(retry_at)
-        elif progress is not None and progress.opening_next is not None:
+            # A pending retry covers whatever is already due (a close that failed is tried again at the retry).
+            return min([moment for moment in moments if moment > now] + [retry_at])
+        if progress is not None and progress.opening_next is not None:
             moments.append(now)
         return min(moments)
     if dialogue.state is State.CLOSED:

@@ -112,12 +112,16 @@ async def test_resume_makes_open_and_unfinished_closings_due_and_nothing_else(da
 
 
 async def test_the_timers_queries_read_the_wake_index(database: Database) -> None:
-    for hour in range(20):
-        await in_state(database, State.SCHEDULED, opens=OPENS + timedelta(hours=hour))
-    for sql in (
-        "SELECT MIN(wake_at) AS wake_at FROM dialogues",
-        "SELECT id FROM dialogues WHERE wake_at <= 0 ORDER BY wake_at, id LIMIT 10",
-    ):
+    ids = [await in_state(database, State.SCHEDULED, opens=OPENS + timedelta(hours=hour)) for hour in range(20)]
+    statements: list[str] = []
+    await database._connection.set_trace_callback(statements.append)
+    try:
+        assert await dialogues_db.earliest_wake(database, {ids[0]}) == OPENS + timedelta(hours=1)
+        assert await dialogues_db.due_for_wake(database, OPENS + timedelta(hours=2), 5, {ids[1]}) == [ids[0], ids[2]]
+    finally:
+        await database._connection.set_trace_callback(None)
+    assert len(statements) == 2
+    for sql in statements:  # as run, with their values
         plan = " | ".join(row["detail"] for row in await database.fetchall("EXPLAIN QUERY PLAN " + sql))
         assert "dialogues_by_wake" in plan, plan
         assert "SCAN dialogues" not in plan.replace("SCAN dialogues USING", ""), plan

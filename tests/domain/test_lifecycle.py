@@ -304,3 +304,14 @@ def test_the_timer_never_sleeps_past_a_due_transition(state: State, moment: str)
     for earlier in (m for m in MOMENTS.values() if m <= due_at):
         wake = next_wake(dialogue(state), progress(state), None, earlier)
         assert wake is not None and wake <= due_at
+
+
+@pytest.mark.parametrize("state", [State.SCHEDULED, State.OPEN])
+def test_a_pending_retry_covers_a_transition_already_due(state: State) -> None:
+    """Its miss or its close failed and is retried later: the timer waits for the retry, not the passed closing."""
+    after_closing = CLOSES + timedelta(minutes=1)
+    retry = after_closing + timedelta(minutes=5)
+    recorded = progress(state, retry_at=retry, pending_step="run a scheduled step")
+    assert next_wake(dialogue(state), recorded, None, after_closing) == retry
+    without_retry = next_wake(dialogue(state), progress(state), None, after_closing)
+    assert without_retry is not None and without_retry <= after_closing  # no retry: due now

@@ -176,3 +176,28 @@ async def test_a_retry_that_falls_due_while_a_slow_run_is_still_going_is_not_los
     assert len([t for t in room.threads if t.name.startswith("Who is missing")]) == 1
     status = await run(world, "dialogue status", dialogue=str(dialogue.id))
     assert "Opening: not finished" not in status
+
+
+async def test_a_slow_step_of_one_dialogue_does_not_hold_up_another_due_meanwhile(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await import_plan(world, PLAN)
+    (slow_one,) = await world.bot.dialogues.in_guild(world.guild.id)
+    release = OPENS + timedelta(days=1)  # 10:00 in Zurich
+    other = await create_dialogue(world, title="Due meanwhile", opens="2026-01-03 10:05", duration="1d")
+    assert other.opens_at == release + timedelta(minutes=5)
+    await world.env.advance_time((OPENS - world.env.now()).total_seconds() + 1)
+    service = world.bot.dialogues
+    real_catch_up = service.recorder.catch_up
+
+    async def slow_at_the_release(found: Dialogue, until: datetime | None = None) -> int:
+        if found.id == slow_one.id and service.clock() >= release:
+            await asyncio.sleep(20 * MINUTE)  # a long history read after the staged question is released
+        return await real_catch_up(found, until)
+
+    monkeypatch.setattr(service.recorder, "catch_up", slow_at_the_release)
+    await world.env.advance_time((other.opens_at - world.env.now()).total_seconds())
+    opened = await reload(world, other.id)
+    assert opened.state is State.OPEN
+    assert opened.opened_at == other.opens_at  # on time, while the other dialogue's step is still running
+    await world.env.advance_time(30 * MINUTE)
