@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -125,10 +124,8 @@ class DialogueService:
         A timer run in progress ends after the dialogue it is handling; the rest stay due in the record.
         """
         self.timer.stop()
-        try:
-            # Dialogues the timer started are waited for even before their step counts itself as running.
-            await asyncio.wait_for(self._due.wait(), timeout)
-        except TimeoutError:
+        # Dialogues the timer started are waited for even before their step counts itself as running.
+        if not await self._due.wait(timeout):
             log.warning("Timed steps still running after %.0f s; closing anyway", timeout)
             return False
         return await self._busy.wait(timeout)

@@ -208,10 +208,16 @@ class Dispatcher:
             started += 1
         return started
 
-    async def wait(self) -> None:
-        """Wait for every row being handled."""
+    async def wait(self, timeout: float | None = None) -> bool:
+        """Wait (at most ``timeout`` seconds) for every row being handled, never cancelling one; return if all ended."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
         while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                return False
+            await asyncio.wait(set(self._tasks), timeout=left)
+        return True
 
     async def _one(self, row_id: int, now: datetime) -> None:
         wake: datetime | None = None
