@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 import discord
@@ -17,7 +18,7 @@ from .clock import Clock
 from .closing import Closing
 from .config import Settings
 from .domain.errors import DialogueNotFound, InvalidInput, InvalidTransition
-from .domain.lifecycle import ALLOWED, Action, due_action, require_transition
+from .domain.lifecycle import ALLOWED, Action, due_action, next_wake, require_transition
 from .domain.models import Dialogue, DialogueDraft, PostStats, State
 from .domain.parsing import MAX_DURATION
 from .domain.progress import Progress, Step
@@ -27,10 +28,17 @@ from .opening import Opening
 from .recording import IncomingPost, Recorder
 from .scheduler import Scheduler
 from .steps import ChannelDeleted, DialogueLocks, InFlight, Retries, StepFailed, attempt, step_nonce, unexpected
+from .timer import Dispatcher, DurableTimer
 
-__all__ = ("DialogueService",)
+__all__ = ("TIMER_JOB", "DialogueService")
 
 log = logging.getLogger(__name__)
+
+# The one scheduler job for every dialogue: it wakes at the earliest ``dialogues.wake_at``.
+TIMER_JOB = "dialogues:timer"
+# Dialogues whose due steps run at once (each dialogue's own steps still one at a time): a slow one, say a long
+# catch-up or a close of many threads, holds one of these, and the others still run at their time.
+_CONCURRENT_STEPS = 8
 
 
 class DialogueService:
@@ -59,6 +67,23 @@ class DialogueService:
         self._locks = DialogueLocks()
         # Steps and listeners running now: shutting down waits for them before the database closes.
         self._busy = InFlight()
+        # Each dialogue's next wake-up lives in its record (``wake_at``); one timer wakes at the earliest.
+        self.timer = DurableTimer(
+            TIMER_JOB,
+            scheduler,
+            clock,
+            next_due=lambda: dialogues_db.earliest_wake(self.db, self._due.in_flight),
+            run_due=self._run_timer,
+        )
+        self._due = Dispatcher(
+            due=lambda now, limit, excluding: dialogues_db.due_for_wake(self.db, now, limit, excluding),
+            due_at=lambda dialogue_id: dialogues_db.wake_at(self.db, dialogue_id),
+            handle=self.run_due,
+            postpone=lambda dialogue_id, when: dialogues_db.set_wake(self.db, dialogue_id, when),
+            poke=self.timer.poke,
+            what="Dialogue",
+            concurrency=_CONCURRENT_STEPS,
+        )
 
     # ----- reading -------------------------------------------------------------------------------
 
@@ -94,79 +119,87 @@ class DialogueService:
         return progress
 
     async def drain(self, timeout: float) -> bool:
-        """Wait (at most ``timeout`` seconds) for running steps and listeners; return whether all finished."""
+        """Stop the timer, then wait (at most ``timeout`` s) for running steps and listeners; return if all finished.
+
+        A timer run in progress ends after the dialogue it is handling; the rest stay due in the record.
+        """
+        self.timer.stop()
+        # Dialogues the timer started are waited for even before their step counts itself as running.
+        if not await self._due.wait(timeout):
+            log.warning("Timed steps still running after %.0f s; closing anyway", timeout)
+            return False
         return await self._busy.wait(timeout)
 
     # ----- creating and scheduling ---------------------------------------------------------------
 
     async def create(self, guild_id: int, created_by: int, draft: DialogueDraft) -> Dialogue:
-        """Store a validated draft as a scheduled dialogue and place its jobs."""
+        """Store a validated draft as a scheduled dialogue; the timer wakes at its opening."""
         dialogue = await dialogues_db.create(self.db, guild_id, created_by, draft, self.clock())
         log.info("Dialogue %s created in guild %s, opens %s", dialogue.id, guild_id, dialogue.opens_at)
-        self.schedule(dialogue)
+        # The row was stored with wake_at = opens_at (what ``next_wake`` gives a scheduled dialogue).
+        self.timer.poke(dialogue.opens_at)
         self.gateway.dispatch("dialogue_created", dialogue)
         return dialogue
 
-    def schedule(self, dialogue: Dialogue, *, resume: bool = False) -> None:
-        """(Re)place this dialogue's open and close jobs from its record; the callbacks decide what is due.
-
-        ``resume`` (at start-up) also re-runs the steps of an open or closed dialogue at once: cheap when
-        they are all done, and it mends a crash between two steps when not.
-        """
-        prefix = f"dialogue:{dialogue.id}:"
-        self.scheduler.remove(prefix + "open")
-        self.scheduler.remove(prefix + "close")
-        now = self.clock()
-        if dialogue.state is State.SCHEDULED:
-            self.scheduler.place(prefix + "open", dialogue.opens_at, self.run_due, dialogue.id)
-            self.scheduler.place(prefix + "close", dialogue.closes_at, self.run_due, dialogue.id)
-        elif dialogue.state is State.FAILED:
-            self.scheduler.place(prefix + "close", dialogue.closes_at, self.run_due, dialogue.id)
-        elif dialogue.state is State.OPEN:
-            if resume:
-                self.scheduler.place(prefix + "open", now, self.run_due, dialogue.id)
-            self.scheduler.place(prefix + "close", dialogue.closes_at, self.run_due, dialogue.id)
-        elif dialogue.state is State.CLOSED and resume:
-            self.scheduler.place(prefix + "close", now, self.finish_close, dialogue.id)
-
     async def schedule_all(self) -> None:
-        """Rebuild every job from the database (at start-up); closed dialogues that are done need none."""
-        active = await dialogues_db.in_states(self.db, (State.SCHEDULED, State.OPEN, State.FAILED, State.CLOSED))
-        # One set-based read decides which closed dialogues are complete, not a query or two per dialogue.
-        done = {
-            progress.dialogue_id
-            for progress in await dialogues_db.progress_in_states(self.db, (State.CLOSED,), self.clock())
-            if progress.closing_done
-        }
-        for dialogue in active:
-            if dialogue.state is State.CLOSED and dialogue.id in done:
-                continue
-            self.schedule(dialogue, resume=True)
-        log.info("Scheduled jobs for %d dialogues", len(active))
+        """At start-up: make open and unfinished closed dialogues due now, and arm the timer at the earliest.
 
-    async def schedule_release(self, dialogue: Dialogue) -> None:
-        """Place one job per seed question released later than the opening."""
-        for question in await dialogues_db.questions(self.db, dialogue.id):
-            if question.thread_id is None and question.release_at is not None:
-                self.scheduler.place(
-                    f"dialogue:{dialogue.id}:release:{question.position}",
-                    question.release_at,
-                    self.run_due,
-                    dialogue.id,
-                )
+        Two statements whatever the number of dialogues. Overdue openings and closings run at once (a dialogue
+        whose whole window passed is missed); open dialogues resume their opening steps and catch up on what was
+        posted meanwhile; closed ones whose closing was interrupted finish it.
+        """
+        resumed = await dialogues_db.resume_all(self.db, self.clock())
+        await self.timer.arm()
+        log.info("Dialogue timer armed at %s; %d open or closing dialogues resume", self.timer.armed_at, resumed)
+
+    async def _run_timer(self, now: datetime) -> None:
+        """The timer's run: start every dialogue due by ``now``, each once, 8 at a time; one's error stops no other."""
+        # Steps need Discord; waiting for it is not work in flight (shutting down need not wait for it).
+        await self.gateway.wait_until_ready()
+        async with self._busy():
+            await self._due.dispatch(now, lambda: self.timer.stopping)
+
+    async def _rewake(self, dialogue_id: int) -> None:
+        """Derive the dialogue's next wake-up from its record, store it, and make sure the timer wakes by then.
+
+        Called by whoever holds the dialogue's lock, after each step or transition, so it reads what is final.
+        """
+        now = self.clock()
+        dialogue = await dialogues_db.get(self.db, dialogue_id)
+        if dialogue is None:
+            return
+        progress = None
+        release = None
+        if dialogue.state in (State.SCHEDULED, State.OPEN, State.CLOSED):
+            progress = await dialogues_db.progress(self.db, dialogue_id, now)
+        if dialogue.state is State.OPEN:
+            release = await dialogues_db.earliest_release(self.db, dialogue_id, now)
+        wake = next_wake(dialogue, progress, release, now)
+        await dialogues_db.set_wake(self.db, dialogue_id, wake)
+        if wake is not None:
+            self.timer.poke(wake)
+
+    @asynccontextmanager
+    async def _step(self, dialogue_id: int) -> AsyncIterator[None]:
+        """Run a use-case alone on its dialogue (its lock), then store the dialogue's next wake-up, however it ended."""
+        async with self._busy(), self._locks(dialogue_id):
+            try:
+                yield
+            finally:
+                await self._rewake(dialogue_id)
 
     async def run_due(self, dialogue_id: int) -> None:
-        """Scheduler callback: do whatever the record says is due now (nothing if it is done).
+        """The timer's handler: do whatever the record says is due now (nothing if it is done).
 
-        Nothing escapes a job: an unexpected error is logged with its traceback and the job placed again later.
+        Nothing escapes: an unexpected error is logged with its traceback and the step retried later.
         """
         await self.gateway.wait_until_ready()
         async with self._busy():
             try:
-                async with self._locks(dialogue_id):
+                async with self._step(dialogue_id):
                     await self._run_due(dialogue_id)
             except Exception as error:
-                await self._job_failed(dialogue_id, "run a scheduled step", error, self.run_due)
+                await self._job_failed(dialogue_id, None, error)
 
     async def _run_due(self, dialogue_id: int) -> None:
         dialogue = await dialogues_db.get(self.db, dialogue_id)
@@ -182,27 +215,36 @@ class DialogueService:
         elif dialogue.state is State.OPEN:
             await self._continue_open(dialogue)
             await self.recorder.catch_up(dialogue)
+        elif dialogue.state is State.CLOSED:
+            await self._finish_close(dialogue.id)
 
-    async def _job_failed(
-        self, dialogue_id: int, what: str, error: Exception, callback: Callable[[int], Awaitable[object]]
-    ) -> None:
-        """A job's last line of defence: log the traceback, place the job again with back-off, tell people once."""
-        failure = unexpected(what, error)
+    async def _job_failed(self, dialogue_id: int, what: str | None, error: Exception) -> None:
+        """A timed step's last line of defence: log the traceback, record a retry with back-off, tell people once.
+
+        ``what`` failed; None names it from the dialogue's state (a closed one was finishing its closing).
+        """
         try:
             retry_at = self.clock() + self._retries.next_delay(dialogue_id)
-            self.scheduler.place(f"dialogue:{dialogue_id}:retry", retry_at, callback, dialogue_id)
-            dialogue = await dialogues_db.get(self.db, dialogue_id)
-            if dialogue is not None:
+            async with self._locks(dialogue_id):
+                dialogue = await dialogues_db.get(self.db, dialogue_id)
+                if what is None:
+                    closing = dialogue is not None and dialogue.state is State.CLOSED
+                    what = "finish closing" if closing else "run a scheduled step"
+                failure = unexpected(what, error)
+                if dialogue is None:
+                    return
                 await dialogues_db.set_pending(self.db, dialogue_id, what, failure.reason, retry_at)
-                await self._notify_once(dialogue, render.step_failed(dialogue, failure.reason, retry_at))
+                await self._rewake(dialogue_id)
+            await self._notify_once(dialogue, render.step_failed(dialogue, failure.reason, retry_at))
         except Exception:
             log.exception("Dialogue %s: could not even schedule a retry", dialogue_id)
+            # The record may still say the dialogue is due: the timer's guard postpones it rather than spin.
 
     # ----- opening -------------------------------------------------------------------------------
 
     async def open(self, dialogue_id: int, *, manual: bool = False) -> Dialogue:
         """Open a scheduled (or failed) dialogue now; if it is open already, finish any missing step."""
-        async with self._busy(), self._locks(dialogue_id):
+        async with self._step(dialogue_id):
             return await self._open(dialogue_id, manual=manual)
 
     async def _open(self, dialogue_id: int, *, manual: bool = False) -> Dialogue:
@@ -227,13 +269,9 @@ class DialogueService:
         log.info("Dialogue %s in guild %s: %s -> open", dialogue.id, dialogue.guild_id, dialogue.state)
         dialogue = await self.get(dialogue_id)
         await self._continue_open(dialogue)
-        dialogue = await self.get(dialogue_id)
-        if dialogue.state is State.OPEN:
-            self.schedule(dialogue)
-        return dialogue
+        return await self.get(dialogue_id)
 
     async def _continue_open(self, dialogue: Dialogue) -> None:
-        await self.schedule_release(dialogue)
         try:
             try:
                 await self.opening.run(dialogue)
@@ -248,8 +286,8 @@ class DialogueService:
                 retry_at = self.clock() + self._retries.next_delay(dialogue.id)
                 progress = await self.progress(dialogue.id)
                 step = progress.opening_next or Step.THREADS
+                # The caller stores the wake-up: the retry is the earliest moment of an open dialogue.
                 await dialogues_db.set_pending(self.db, dialogue.id, step.value, failure.reason, retry_at)
-                self.scheduler.place(f"dialogue:{dialogue.id}:open", retry_at, self.run_due, dialogue.id)
                 await self._notify_once(
                     dialogue,
                     render.open_step_failed(
@@ -284,7 +322,6 @@ class DialogueService:
         ):
             log.warning("Dialogue %s in guild %s failed to open: %s", dialogue.id, dialogue.guild_id, reason)
             failed = await self.get(dialogue.id)
-            self.schedule(failed)
             await self.notify(failed, f"“{dialogue.title}” (#{dialogue.id}) could not open: {reason}.{advice}")
 
     async def _miss(self, dialogue: Dialogue) -> None:
@@ -292,7 +329,6 @@ class DialogueService:
             self.db, dialogue.id, (State.SCHEDULED, State.FAILED), State.MISSED, self.clock()
         ):
             log.warning("Dialogue %s in guild %s missed its window", dialogue.id, dialogue.guild_id)
-            self.scheduler.remove_prefix(f"dialogue:{dialogue.id}:")
             await self._lock_leftovers(dialogue)
             await self.notify(
                 dialogue,
@@ -332,8 +368,8 @@ class DialogueService:
             return await self.recorder.record_deletion(message_ids)
 
     async def extend(self, dialogue_id: int, by: timedelta) -> Dialogue:
-        """Move the closing time later and re-place the close job."""
-        async with self._busy(), self._locks(dialogue_id):
+        """Move the closing time later; the timer then wakes at the new time."""
+        async with self._step(dialogue_id):
             return await self._extend(dialogue_id, by)
 
     async def _extend(self, dialogue_id: int, by: timedelta) -> Dialogue:
@@ -348,7 +384,7 @@ class DialogueService:
             raise InvalidTransition(f"“{dialogue.title}” changed state meanwhile; try again.")
         dialogue = await self.get(dialogue_id)
         log.info("Dialogue %s extended to %s", dialogue.id, closes_at.isoformat())
-        self.schedule(dialogue)
+        await self._rewake(dialogue.id)  # before the announcements, which may take a while
         if dialogue.state is State.OPEN and dialogue.channel_id:
             channel = await self.gateway.text_channel(dialogue.channel_id)
             if channel is not None:
@@ -372,7 +408,7 @@ class DialogueService:
 
     async def cancel(self, dialogue_id: int) -> Dialogue:
         """Call off a dialogue that has not opened, and lock anything a failed opening left."""
-        async with self._busy(), self._locks(dialogue_id):
+        async with self._step(dialogue_id):
             return await self._cancel(dialogue_id)
 
     async def _cancel(self, dialogue_id: int) -> Dialogue:
@@ -382,7 +418,6 @@ class DialogueService:
         if not await dialogues_db.transition(self.db, dialogue.id, tuple(sources), target, self.clock()):
             raise InvalidTransition(f"“{dialogue.title}” changed state meanwhile; try again.")
         log.info("Dialogue %s in guild %s: cancelled", dialogue.id, dialogue.guild_id)
-        self.scheduler.remove_prefix(f"dialogue:{dialogue.id}:")
         await self._lock_leftovers(dialogue)
         cancelled = await self.get(dialogue_id)
         self.gateway.dispatch("dialogue_cancelled", cancelled)
@@ -392,7 +427,7 @@ class DialogueService:
 
     async def close(self, dialogue_id: int, *, manual: bool = False) -> Dialogue:
         """Close an open dialogue now (or finish a close that was interrupted)."""
-        async with self._busy(), self._locks(dialogue_id):
+        async with self._step(dialogue_id):
             return await self._close(dialogue_id, manual=manual)
 
     async def _close(self, dialogue_id: int, *, manual: bool = False, timer: bool = False) -> Dialogue:
@@ -420,7 +455,6 @@ class DialogueService:
             log.info("Dialogue %s: close not due or lost a race, nothing to do", dialogue.id)
             return await self.get(dialogue_id)
         log.info("Dialogue %s in guild %s: open -> closed", dialogue.id, dialogue.guild_id)
-        self.scheduler.remove_prefix(f"dialogue:{dialogue.id}:")
         return await self._finish_close(dialogue.id)
 
     async def finish_close(self, dialogue_id: int) -> Dialogue | None:
@@ -428,10 +462,10 @@ class DialogueService:
         await self.gateway.wait_until_ready()
         async with self._busy():
             try:
-                async with self._locks(dialogue_id):
+                async with self._step(dialogue_id):
                     return await self._finish_close(dialogue_id)
             except Exception as error:
-                await self._job_failed(dialogue_id, "finish closing", error, self.finish_close)
+                await self._job_failed(dialogue_id, "finish closing", error)
                 return None
 
     async def _finish_close(self, dialogue_id: int) -> Dialogue:
@@ -465,7 +499,6 @@ class DialogueService:
         step = progress.closing_next or Step.LOCK_CHANNEL
         log.warning("Dialogue %s: closing step '%s' failed: %s; retry at %s", dialogue.id, step, reason, retry_at)
         await dialogues_db.set_pending(self.db, dialogue.id, step.value, reason, retry_at)
-        self.scheduler.place(f"dialogue:{dialogue.id}:close", retry_at, self.finish_close, dialogue.id)
         await self._notify_once(dialogue, render.close_interrupted(dialogue, await self.progress(dialogue.id)))
 
     async def _lock_leftovers(self, dialogue: Dialogue) -> None:

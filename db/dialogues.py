@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from bot.domain.models import Dialogue, DialogueDraft, Question, State
@@ -19,6 +19,9 @@ __all__ = (
     "clear_pending",
     "close_if_due",
     "create",
+    "due_for_wake",
+    "earliest_release",
+    "earliest_wake",
     "get",
     "in_guild",
     "in_states",
@@ -30,15 +33,18 @@ __all__ = (
     "progress",
     "progress_in_states",
     "questions",
+    "resume_all",
     "set_channel",
     "set_closes_at",
     "set_pending",
     "set_question_thread",
+    "set_wake",
     "set_wrapup_parts",
     "thread_ids",
     "thread_origin",
     "thread_titles",
     "transition",
+    "wake_at",
 )
 
 _COLUMNS = (
@@ -73,7 +79,7 @@ async def create(db: Database, guild_id: int, created_by: int, draft: DialogueDr
     async with db.transaction():
         dialogue_id = await db.insert(
             "INSERT INTO dialogues (guild_id, title, framing, timezone, opens_at, closes_at, state, "
-            "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_by, created_at, updated_at, wake_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 guild_id,
                 draft.title,
@@ -85,6 +91,8 @@ async def create(db: Database, guild_id: int, created_by: int, draft: DialogueDr
                 created_by,
                 stamp,
                 stamp,
+                # A scheduled dialogue wakes at its opening: written with the row, so a crash cannot lose it.
+                to_epoch(draft.opens_at),
             ),
         )
         releases = list(draft.releases) + [None] * (len(draft.questions) - len(draft.releases))
@@ -401,3 +409,76 @@ async def progress_in_states(db: Database, states: Sequence[State], now: datetim
         _PROGRESS + f"WHERE d.state IN ({marks}) ORDER BY d.id", [to_epoch(now), *(s.value for s in states)]
     )
     return [_progress(row) for row in rows]
+
+
+# ----- the dialogue timer: when each dialogue must next be looked at ----------------------------------------
+
+# Closed, with a channel, and some closing step not recorded (the SQL form of ``Progress.closing_done``).
+_CLOSING_UNFINISHED = """
+state = 'closed' AND channel_id IS NOT NULL AND (
+    locked_at IS NULL
+    OR wrapup_parts IS NULL
+    OR EXISTS (SELECT 1 FROM threads t WHERE t.dialogue_id = dialogues.id AND t.locked_at IS NULL)
+    OR (SELECT COUNT(*) FROM bot_messages b WHERE b.dialogue_id = dialogues.id AND b.kind = 'wrapup') < wrapup_parts
+)
+"""
+
+
+async def set_wake(db: Database, dialogue_id: int, wake_at: datetime | None) -> None:
+    """Record when the timer must next look at a dialogue (None: nothing will ever be due)."""
+    await db.execute(
+        "UPDATE dialogues SET wake_at = ? WHERE id = ?", (None if wake_at is None else to_epoch(wake_at), dialogue_id)
+    )
+
+
+async def wake_at(db: Database, dialogue_id: int) -> datetime | None:
+    """Return when the timer must next look at one dialogue (None: never)."""
+    row = await db.fetchone("SELECT wake_at FROM dialogues WHERE id = ?", (dialogue_id,))
+    return maybe_from_epoch(row["wake_at"]) if row else None
+
+
+def _excluding(ids: Collection[int]) -> tuple[str, list[int]]:
+    """An ``AND id NOT IN (...)`` condition for a few ids (the rows being handled), with its parameters."""
+    if not ids:
+        return "", []
+    return f" AND id NOT IN ({', '.join('?' for _ in ids)})", sorted(ids)
+
+
+async def earliest_wake(db: Database, excluding: Collection[int] = ()) -> datetime | None:
+    """Return the earliest wake-up of any dialogue but a few ``excluding`` ones (read along the index)."""
+    condition, params = _excluding(excluding)
+    row = await db.fetchone(
+        f"SELECT wake_at FROM dialogues WHERE wake_at IS NOT NULL{condition} ORDER BY wake_at LIMIT 1", params
+    )
+    return maybe_from_epoch(row["wake_at"]) if row else None
+
+
+async def due_for_wake(db: Database, now: datetime, limit: int, excluding: Collection[int] = ()) -> list[int]:
+    """Return the ids of at most ``limit`` dialogues due by ``now``, earliest first, but a few ``excluding`` ones."""
+    condition, params = _excluding(excluding)
+    rows = await db.fetchall(
+        f"SELECT id FROM dialogues WHERE wake_at <= ?{condition} ORDER BY wake_at, id LIMIT ?",
+        [to_epoch(now), *params, limit],
+    )
+    return [row["id"] for row in rows]
+
+
+async def earliest_release(db: Database, dialogue_id: int, after: datetime) -> datetime | None:
+    """Return the earliest release time later than ``after`` of a seed question that has no thread yet."""
+    row = await db.fetchone(
+        "SELECT MIN(release_at) AS release_at FROM questions "
+        "WHERE dialogue_id = ? AND thread_id IS NULL AND release_at > ?",
+        (dialogue_id, to_epoch(after)),
+    )
+    return maybe_from_epoch(row["release_at"]) if row else None
+
+
+async def resume_all(db: Database, now: datetime) -> int:
+    """Make every open dialogue, and every closed one whose closing is unfinished, due at ``now`` (at start-up).
+
+    One statement whatever the number of dialogues: open ones resume their opening steps and catch up on what
+    was posted meanwhile, closed ones finish closing. Return how many rows it marked.
+    """
+    return await db.execute(
+        f"UPDATE dialogues SET wake_at = ? WHERE state = 'open' OR ({_CLOSING_UNFINISHED})", (to_epoch(now),)
+    )

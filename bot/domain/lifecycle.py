@@ -7,8 +7,9 @@ from datetime import datetime
 
 from .errors import InvalidTransition
 from .models import Dialogue, State
+from .progress import Progress
 
-__all__ = ("ALLOWED", "Action", "due_action", "require_transition")
+__all__ = ("ALLOWED", "Action", "due_action", "next_wake", "require_transition")
 
 
 class Action(enum.StrEnum):
@@ -73,4 +74,40 @@ def due_action(dialogue: Dialogue, now: datetime) -> Action | None:
         return Action.MISS if now >= dialogue.closes_at else None
     if dialogue.state is State.OPEN and now >= dialogue.closes_at:
         return Action.CLOSE
+    return None
+
+
+def next_wake(
+    dialogue: Dialogue, progress: Progress | None, earliest_release: datetime | None, now: datetime
+) -> datetime | None:
+    """Return when the timer must next look at this dialogue, derived from its record alone (None: never).
+
+    ``earliest_release`` is the earliest release time, later than ``now``, of a seed question with no thread yet;
+    ``progress`` carries the pending step's ``retry_at`` and what is done. A scheduled dialogue wakes at its
+    opening (or at a pending retry, never after its closing, when it is missed); a failed one at its closing,
+    to be missed; an open one at the first of its closing, its next release and its retry, or now while an
+    opening step is unfinished with no retry placed; a closed one until its closing steps are all recorded.
+    """
+    retry_at = progress.retry_at if progress is not None else None
+    if dialogue.state is State.SCHEDULED:
+        if retry_at is not None and retry_at > dialogue.opens_at:
+            # What failed is tried again then; a miss already due waits for it too.
+            return retry_at if dialogue.closes_at <= now else min(retry_at, dialogue.closes_at)
+        return dialogue.opens_at
+    if dialogue.state is State.FAILED:
+        return dialogue.closes_at
+    if dialogue.state is State.OPEN:
+        moments = [dialogue.closes_at]
+        if earliest_release is not None:
+            moments.append(earliest_release)
+        if retry_at is not None:
+            # A pending retry covers whatever is already due (a close that failed is tried again at the retry).
+            return min([moment for moment in moments if moment > now] + [retry_at])
+        if progress is not None and progress.opening_next is not None:
+            moments.append(now)
+        return min(moments)
+    if dialogue.state is State.CLOSED:
+        if progress is None or progress.closing_done:
+            return None
+        return retry_at or now
     return None

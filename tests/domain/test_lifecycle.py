@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain.errors import DialogueError, InvalidTransition
-from bot.domain.lifecycle import ALLOWED, Action, due_action, require_transition
+from bot.domain.lifecycle import ALLOWED, Action, due_action, next_wake, require_transition
 from bot.domain.models import Dialogue, State
+from bot.domain.progress import Progress
 
 OPENS = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
 CLOSES = OPENS + timedelta(days=5)
@@ -188,3 +189,129 @@ def test_due_action_in_another_offset_is_the_same_instant() -> None:
     local_opening = OPENS.astimezone(ZoneInfo("Pacific/Auckland"))
     assert due_action(dialogue(State.SCHEDULED), local_opening) is Action.OPEN
     assert due_action(dialogue(State.SCHEDULED), local_opening - timedelta(seconds=1)) is None
+
+
+# ----- when the timer next looks at a dialogue --------------------------------------------------------
+
+NOW = OPENS + timedelta(days=1)
+RELEASE = NOW + timedelta(hours=6)
+RETRY = NOW + timedelta(minutes=5)
+
+
+def progress(state: State, **changes: object) -> Progress:
+    """A dialogue whose every step is done, with ``changes`` applied."""
+    done = Progress(
+        dialogue_id=7,
+        state=state,
+        has_channel=True,
+        intro_posted=True,
+        intro_pinned=True,
+        questions_due=2,
+        questions_made=2,
+        ready=True,
+        channel_locked=state is State.CLOSED,
+        threads_unlocked=0,
+        wrapup_expected=1 if state is State.CLOSED else None,
+        wrapup_posted=1 if state is State.CLOSED else 0,
+    )
+    return replace(done, **changes)  # type: ignore[arg-type]
+
+
+# (case, state, progress changes (None: no progress read), earliest unreleased question, expected wake-up)
+WAKES: list[tuple[str, State, dict[str, object] | None, datetime | None, datetime | None]] = [
+    ("scheduled: at its opening", State.SCHEDULED, {}, None, OPENS),
+    ("scheduled, no progress read", State.SCHEDULED, None, None, OPENS),
+    (
+        "scheduled, a try failed: at the retry",
+        State.SCHEDULED,
+        {"retry_at": OPENS + timedelta(minutes=5)},
+        None,
+        OPENS + timedelta(minutes=5),
+    ),
+    (
+        "scheduled, a retry past the closing: missed at the closing",
+        State.SCHEDULED,
+        {"retry_at": CLOSES + timedelta(hours=1)},
+        None,
+        CLOSES,
+    ),
+    (
+        "scheduled, a stale retry before the opening",
+        State.SCHEDULED,
+        {"retry_at": OPENS - timedelta(days=1)},
+        None,
+        OPENS,
+    ),
+    ("failed: at its closing, to be missed", State.FAILED, {}, None, CLOSES),
+    ("failed, a retry pending: still its closing", State.FAILED, {"retry_at": RETRY}, None, CLOSES),
+    ("open, all done: at its closing", State.OPEN, {}, None, CLOSES),
+    ("open, a later release: at the release", State.OPEN, {}, RELEASE, RELEASE),
+    ("open, a retry pending: at the retry", State.OPEN, {"retry_at": RETRY, "pending_step": "x"}, RELEASE, RETRY),
+    ("open, a release after the closing: at the closing", State.OPEN, {}, CLOSES + timedelta(days=1), CLOSES),
+    (
+        "open, a retry after the closing: at the closing",
+        State.OPEN,
+        {"retry_at": CLOSES + timedelta(hours=1)},
+        None,
+        CLOSES,
+    ),
+    ("open, an opening step unfinished, no retry: now", State.OPEN, {"intro_pinned": False}, RELEASE, NOW),
+    ("open, due questions not made, no retry: now", State.OPEN, {"questions_due": 3}, None, NOW),
+    (
+        "open, an opening step unfinished, a retry: the retry",
+        State.OPEN,
+        {"questions_due": 3, "retry_at": RETRY},
+        None,
+        RETRY,
+    ),
+    ("closed, complete: never", State.CLOSED, {}, None, None),
+    ("closed without a channel: never", State.CLOSED, {"has_channel": False, "channel_locked": False}, None, None),
+    ("closed, no progress read: never", State.CLOSED, None, None, None),
+    ("closed, not locked: now", State.CLOSED, {"channel_locked": False}, None, NOW),
+    (
+        "closed, a thread unlocked, a retry: the retry",
+        State.CLOSED,
+        {"threads_unlocked": 1, "retry_at": RETRY},
+        None,
+        RETRY,
+    ),
+    ("closed, the wrap-up unfinished: now", State.CLOSED, {"wrapup_posted": 0}, None, NOW),
+    ("cancelled: never", State.CANCELLED, {}, RELEASE, None),
+    ("missed: never", State.MISSED, {"retry_at": RETRY}, None, None),
+]
+
+
+def test_the_wake_table_covers_every_state() -> None:
+    assert {state for _, state, *_ in WAKES} == set(State)
+
+
+@pytest.mark.parametrize(
+    ("state", "changes", "release", "expected"), [case[1:] for case in WAKES], ids=[case[0] for case in WAKES]
+)
+def test_next_wake(
+    state: State, changes: dict[str, object] | None, release: datetime | None, expected: datetime | None
+) -> None:
+    recorded = None if changes is None else progress(state, **changes)
+    assert next_wake(dialogue(state), recorded, release, NOW) == expected
+
+
+@pytest.mark.parametrize(("state", "moment"), [(state, moment) for state in State for moment in MOMENTS])
+def test_the_timer_never_sleeps_past_a_due_transition(state: State, moment: str) -> None:
+    """Woken at ``next_wake`` computed at any earlier moment, the timer is in time for every transition."""
+    due_at = MOMENTS[moment]
+    if due_action(dialogue(state), due_at) is None:
+        return
+    for earlier in (m for m in MOMENTS.values() if m <= due_at):
+        wake = next_wake(dialogue(state), progress(state), None, earlier)
+        assert wake is not None and wake <= due_at
+
+
+@pytest.mark.parametrize("state", [State.SCHEDULED, State.OPEN])
+def test_a_pending_retry_covers_a_transition_already_due(state: State) -> None:
+    """Its miss or its close failed and is retried later: the timer waits for the retry, not the passed closing."""
+    after_closing = CLOSES + timedelta(minutes=1)
+    retry = after_closing + timedelta(minutes=5)
+    recorded = progress(state, retry_at=retry, pending_step="run a scheduled step")
+    assert next_wake(dialogue(state), recorded, None, after_closing) == retry
+    without_retry = next_wake(dialogue(state), progress(state), None, after_closing)
+    assert without_retry is not None and without_retry <= after_closing  # no retry: due now

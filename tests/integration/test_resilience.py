@@ -10,6 +10,7 @@ import db.dialogues as dialogues_db
 from bot import create_bot, render
 from bot.app import DialogueBot
 from bot.domain.models import State
+from bot.services import TIMER_JOB
 from db import Database
 from tests.conftest import World
 from tests.integration.support import DAY, HOUR, bot_messages, channel, create_dialogue, reload, run, stats
@@ -223,7 +224,7 @@ async def test_posts_made_while_the_bot_is_away_are_recorded_at_start_up(world: 
 async def test_close_stops_the_scheduler_and_the_database(world: World) -> None:
     bot = world.bot
     await create_dialogue(world, opens="in 1h")
-    assert bot.scheduler.job_ids() != []
+    assert TIMER_JOB in bot.scheduler.job_ids()
     await bot.close()
     assert bot.scheduler.running is False
     assert bot._database is None

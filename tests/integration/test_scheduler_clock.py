@@ -14,8 +14,10 @@ from pathlib import Path
 import apscheduler.executors.base
 import apscheduler.schedulers.base
 
+import db.dialogues as dialogues_db
 from bot.domain.models import State
 from bot.scheduler import _ClockDatetime
+from bot.services import TIMER_JOB
 from tests.conftest import World
 from tests.integration.support import DAY, create_dialogue, reload
 
@@ -34,9 +36,9 @@ async def test_jobs_placed_days_ahead_fire_at_exactly_their_virtual_moment(world
     created = world.bot.clock()
     dialogue = await create_dialogue(world, opens="in 3d", duration="4d")
     assert abs(dialogue.opens_at - (created + timedelta(days=3))) < timedelta(seconds=1)
-    # The bot placed jobs for the opening and the closing, due at exactly those instants.
-    due = {world.bot.scheduler.next_run(job) for job in world.bot.scheduler.job_ids()}
-    assert {dialogue.opens_at, dialogue.closes_at} <= due
+    # The record says the dialogue is next due at its opening, and the one timer job is placed at that instant.
+    assert await dialogues_db.wake_at(world.bot.database, dialogue.id) == dialogue.opens_at
+    assert world.bot.scheduler.next_run(TIMER_JOB) == dialogue.opens_at
 
     to_opening = (dialogue.opens_at - world.bot.clock()).total_seconds()
     await world.env.advance_time(to_opening - 1)
@@ -45,6 +47,9 @@ async def test_jobs_placed_days_ahead_fire_at_exactly_their_virtual_moment(world
     opened = await reload(world, dialogue.id)
     assert opened.state is State.OPEN
     assert opened.opened_at == dialogue.opens_at
+    # Once open, it is next due at its closing, and the timer is placed there.
+    assert await dialogues_db.wake_at(world.bot.database, dialogue.id) == dialogue.closes_at
+    assert world.bot.scheduler.next_run(TIMER_JOB) == dialogue.closes_at
 
     await world.env.advance_time(4 * DAY - 1)
     assert (await reload(world, dialogue.id)).state is State.OPEN
