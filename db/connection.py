@@ -142,13 +142,17 @@ class Database:
         return int(row["version"]) if row and row["version"] is not None else 0
 
     async def migrate(self) -> int:
-        """Apply every migration newer than the schema and return the resulting version."""
+        """Apply every migration not applied yet, in number order, and return the resulting version.
+
+        Applied versions are read one by one, not as a high-water mark: a migration numbered below one already
+        applied (two branches merged in either order) still runs.
+        """
         await self.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
         )
-        current = await self.schema_version()
+        applied = {row["version"] for row in await self.fetchall("SELECT version FROM schema_migrations")}
         for migration in _migrations():
-            if migration.version <= current:
+            if migration.version in applied:
                 continue
             async with self.transaction():
                 for statement in _statements(migration.sql):
@@ -157,8 +161,7 @@ class Database:
                     "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (migration.version, migration.name)
                 )
             log.info("Applied migration %04d %s", migration.version, migration.name)
-            current = migration.version
-        return current
+        return await self.schema_version()
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,6 +115,25 @@ async def test_migrate_continues_from_an_older_schema(tmp_path: Path) -> None:
         await database.close()
 
 
+async def test_a_migration_numbered_below_one_already_applied_still_runs(tmp_path: Path) -> None:
+    """Two branches merged in either order: a database that has 0001 and 0003 but not 0002 gets 0002."""
+    path = tmp_path / "gap.sqlite3"
+    sql = {name: (resources.files("db.migrations") / name).read_text(encoding="utf-8") for name in migration_files()}
+    with sqlite3.connect(path) as raw:
+        raw.executescript(sql["0001_init.sql"])
+        raw.executescript(sql["0003_plan_settings.sql"])
+        raw.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        raw.execute("INSERT INTO schema_migrations VALUES (1, 'init'), (3, 'plan_settings')")
+    database = await Database.connect(path)
+    try:
+        rows = await database.fetchall("SELECT version FROM schema_migrations ORDER BY version")
+        assert [row["version"] for row in rows] == [int(name.partition("_")[0]) for name in migration_files()]
+        tables = {row["name"] for row in await database.fetchall("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {"leaders", "reminders", "members"} <= tables  # made by 0002
+    finally:
+        await database.close()
+
+
 async def test_in_memory_database_migrates(tmp_path: Path) -> None:
     database = await Database.connect(":memory:")
     try:
