@@ -13,7 +13,7 @@ from db import Database
 from . import render
 from .clock import Clock
 from .config import Settings
-from .domain.models import Dialogue
+from .domain.models import BotMessageKind, Dialogue
 from .domain.progress import Progress
 from .gateway import Gateway
 from .steps import StepFailed, attempt, step_nonce
@@ -83,7 +83,7 @@ class Closing:
         parts = render.wrapup_posts(dialogue, stats)
         # The count is written before the first part goes out, so a later run knows how many to expect.
         first_run = await dialogues_db.set_wrapup_parts(self._db, dialogue.id, len(parts))
-        posted = await dialogues_db.bot_messages(self._db, dialogue.id, "wrapup")
+        posted = await dialogues_db.bot_messages(self._db, dialogue.id, BotMessageKind.WRAPUP)
         progress = await self.progress(dialogue.id)
         expected = progress.wrapup_expected if progress and progress.wrapup_expected is not None else len(parts)
         if expected != len(parts):
@@ -106,10 +106,10 @@ class Closing:
             text = parts[part]
             message = adopted.get(_marker(text))
             if message is None:
-                nonce = step_nonce(dialogue.id, "wrapup", part)
+                nonce = step_nonce(dialogue.id, BotMessageKind.WRAPUP, part)
                 message = await attempt("post the wrap-up", self._gateway.post(channel, text, nonce=nonce))
             await dialogues_db.add_bot_message(
-                self._db, dialogue.id, "wrapup", part, channel.id, message.id, self._clock()
+                self._db, dialogue.id, BotMessageKind.WRAPUP, part, channel.id, message.id, self._clock()
             )
 
 

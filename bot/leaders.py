@@ -25,7 +25,7 @@ from .clock import Clock
 from .config import Settings
 from .domain import reminders as texts
 from .domain.errors import DialogueError, InvalidInput, InvalidTransition
-from .domain.models import Dialogue, State
+from .domain.models import BotMessageKind, Dialogue, State, ThreadOrigin
 from .domain.parsing import parse_timezone, thread_name
 from .domain.reminders import (
     DAY,
@@ -52,7 +52,7 @@ LEADERS_THREAD_NAME = "Leaders"
 # A reminder Discord failed to take (not a refusal) is tried again after this long.
 RETRY_AFTER = timedelta(minutes=10)
 MAX_BROADCAST_LENGTH = 1500
-_INTRO_KIND = "leaders_intro"  # the Leaders thread's first message, posted once its members are in
+_INTRO_KIND = BotMessageKind.LEADERS_INTRO  # the Leaders thread's first message, posted once its members are in
 _LIVE_STATES = (State.SCHEDULED, State.OPEN, State.FAILED)
 
 
@@ -314,7 +314,7 @@ class LeaderService:
                     reason="dialogue-bot: backstage room for conversation leaders",
                 )
             await dialogues_db.add_thread(
-                self.db, dialogue.id, thread.id, "leaders", LEADERS_THREAD_NAME, None, self.clock()
+                self.db, dialogue.id, thread.id, ThreadOrigin.LEADERS, LEADERS_THREAD_NAME, None, self.clock()
             )
             log.info("Dialogue %s: Leaders thread %s created", dialogue.id, thread.id)
             thread_id = thread.id

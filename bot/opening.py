@@ -12,18 +12,16 @@ from db import Database
 from . import render
 from .clock import Clock
 from .config import Settings
-from .domain.models import Dialogue, Question
+from .domain.models import BotMessageKind, Dialogue, Question
 from .domain.parsing import distinct_name, thread_name, unique_slug
 from .gateway import Gateway, permission_label
 from .leaders import LeaderService
 from .steps import ChannelDeleted, StepFailed, attempt, post_once, step_nonce
 
-__all__ = ("QUESTION_KIND", "Opening")
+__all__ = ("Opening",)
 
 log = logging.getLogger(__name__)
 
-# bot_messages kind of a seed question's post in its thread; the part is the question's position.
-QUESTION_KIND = "question"
 
 
 class Opening:
@@ -51,7 +49,7 @@ class Opening:
             raise StepFailed("the bot is not in that server any more")
         channel, fresh = await self._channel(dialogue, guild)
         questions = await dialogues_db.questions(self._db, dialogue.id)
-        posted = await dialogues_db.bot_messages(self._db, dialogue.id, "intro")
+        posted = await dialogues_db.bot_messages(self._db, dialogue.id, BotMessageKind.INTRO)
         for part, text in enumerate(render.intro_posts(dialogue, questions)):
             if part in posted:
                 continue
@@ -61,12 +59,12 @@ class Opening:
                 text,
                 "post the intro",
                 set(posted.values()),
-                nonce=step_nonce(dialogue.id, "intro", part),
+                nonce=step_nonce(dialogue.id, BotMessageKind.INTRO, part),
                 marker=text.rsplit("\n", 1)[-1],
                 fresh=fresh,
             )
             await dialogues_db.add_bot_message(
-                self._db, dialogue.id, "intro", part, channel.id, message.id, self._clock()
+                self._db, dialogue.id, BotMessageKind.INTRO, part, channel.id, message.id, self._clock()
             )
             posted[part] = message.id
         if not await dialogues_db.intro_pinned(self._db, dialogue.id):
@@ -75,7 +73,7 @@ class Opening:
         now = self._clock()
         due = [q for q in questions if q.release_at is None or q.release_at <= now]
         if due:
-            seeded = await dialogues_db.bot_messages(self._db, dialogue.id, QUESTION_KIND)
+            seeded = await dialogues_db.bot_messages(self._db, dialogue.id, BotMessageKind.QUESTION)
             for question in due:
                 if question.position not in seeded:
                     await self._seed(dialogue, channel, question)
@@ -139,10 +137,10 @@ class Opening:
             text,
             what,
             set(),
-            nonce=step_nonce(dialogue.id, QUESTION_KIND, question.position),
+            nonce=step_nonce(dialogue.id, BotMessageKind.QUESTION, question.position),
             marker=text.rsplit("\n", 1)[-1],
             fresh=fresh,
         )
         await dialogues_db.add_bot_message(
-            self._db, dialogue.id, QUESTION_KIND, question.position, thread.id, message.id, self._clock()
+            self._db, dialogue.id, BotMessageKind.QUESTION, question.position, thread.id, message.id, self._clock()
         )

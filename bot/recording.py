@@ -14,7 +14,7 @@ import db.posts as posts_db
 from db import Database
 
 from .clock import Clock
-from .domain.models import Dialogue, State
+from .domain.models import Dialogue, State, ThreadOrigin
 from .domain.parsing import thread_name
 from .gateway import Gateway
 
@@ -163,7 +163,7 @@ class Recorder:
                 return await self._record_top_level(place.dialogue_id, post, message)
         else:
             place = await self._thread(post.channel_id) or await self._adopt(post)
-        if place is None or place.origin == "leaders":
+        if place is None or place.origin is ThreadOrigin.LEADERS:
             return False  # not a dialogue's thread, or the leaders' backstage room
         return await self._insert(place.dialogue_id, post.channel_id, post)
 
@@ -198,9 +198,9 @@ class Recorder:
             else:
                 thread_id = thread.id
                 await dialogues_db.add_thread(
-                    self._db, dialogue.id, thread.id, "participant", title, post.message_id, self._clock()
+                    self._db, dialogue.id, thread.id, ThreadOrigin.PARTICIPANT, title, post.message_id, self._clock()
                 )
-                self._remember(thread.id, _Place(dialogue.id, "participant"))
+                self._remember(thread.id, _Place(dialogue.id, ThreadOrigin.PARTICIPANT))
         return await self._insert(dialogue.id, thread_id, post)
 
     async def _adopt(self, post: IncomingPost) -> _Place | None:
@@ -213,7 +213,7 @@ class Recorder:
         if dialogue is None or not records_posts(dialogue):
             return None
         await dialogues_db.add_thread(
-            self._db, dialogue.id, post.channel_id, "participant", post.channel_name, None, self._clock()
+            self._db, dialogue.id, post.channel_id, ThreadOrigin.PARTICIPANT, post.channel_name, None, self._clock()
         )
         return await self._thread(post.channel_id)
 
@@ -270,7 +270,7 @@ class Recorder:
                 log.warning("Dialogue %s: could not list its archived threads: %s", dialogue.id, error)
             else:
                 self._listed.add(dialogue.id)
-        known = set(await dialogues_db.thread_ids(self._db, dialogue.id, origin_not="leaders"))
+        known = set(await dialogues_db.thread_ids(self._db, dialogue.id, origin_not=ThreadOrigin.LEADERS))
         me = self._gateway.client.user
         if records_posts(dialogue):
             for thread in threads.values():
@@ -279,7 +279,7 @@ class Recorder:
                 if thread.id not in known and await dialogues_db.thread_origin(self._db, thread.id) is None:
                     # Started while the bot was away: it and its posts belong to the record, and it is locked at close.
                     await dialogues_db.add_thread(
-                        self._db, dialogue.id, thread.id, "participant", thread.name, None, self._clock()
+                        self._db, dialogue.id, thread.id, ThreadOrigin.PARTICIPANT, thread.name, None, self._clock()
                     )
                     known.add(thread.id)
                     log.info("Dialogue %s: found thread %s started while the bot was away", dialogue.id, thread.id)

@@ -26,7 +26,7 @@ import db.dialogues as dialogues_db
 
 from .app import DialogueBot, create_bot
 from .config import Settings
-from .domain.models import State
+from .domain.models import BotMessageKind, State
 from .domain.parsing import slugify, thread_name
 from .domain.plan import Plan, PlanLeader, render_plan, shift_weeks
 
@@ -459,8 +459,8 @@ async def _play(
     recorder.flush()
     final = await dialogues_db.get(bot.database, dialogue.id)
     assert final is not None
-    intro = set((await dialogues_db.bot_messages(bot.database, dialogue.id, "intro")).values())
-    wrapup = set((await dialogues_db.bot_messages(bot.database, dialogue.id, "wrapup")).values())
+    intro = set((await dialogues_db.bot_messages(bot.database, dialogue.id, BotMessageKind.INTRO)).values())
+    wrapup = set((await dialogues_db.bot_messages(bot.database, dialogue.id, BotMessageKind.WRAPUP)).values())
     result.events = _label(recorder.events, intro, wrapup)
     result.people = dict(recorder.people)
     if final.state is not State.CLOSED:

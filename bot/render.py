@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from .domain.models import Dialogue, PostStats, Question, State
+from .domain.models import Dialogue, PostStats, Question, State, ThreadOrigin
 from .domain.parsing import cut
 from .domain.plan import Plan, PlanLeader
 from .domain.progress import Progress
@@ -180,7 +180,7 @@ def wrapup(dialogue: Dialogue, stats: PostStats, limit: int = MESSAGE_LIMIT) -> 
         lines += [
             f"- {thread.title}: {plural(thread.posts, 'post')} from {plural(thread.participants, 'participant')}"
             for thread in stats.threads
-            if thread.origin != "leaders"
+            if thread.origin is not ThreadOrigin.LEADERS
         ]
     lines.append("")
     lines.append("The dialogue is now closed: the channel and its threads are locked. A summary will follow.")

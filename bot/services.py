@@ -19,7 +19,7 @@ from .closing import Closing
 from .config import Settings
 from .domain.errors import DialogueNotFound, InvalidInput, InvalidTransition
 from .domain.lifecycle import ALLOWED, Action, due_action, next_wake, require_transition
-from .domain.models import Dialogue, DialogueDraft, PostStats, State
+from .domain.models import BotMessageKind, Dialogue, DialogueDraft, PostStats, State
 from .domain.parsing import MAX_DURATION
 from .domain.progress import Progress, Step
 from .gateway import Gateway
@@ -391,7 +391,7 @@ class DialogueService:
                 try:
                     # The topic keeps ending with the dialogue's marker; the pinned intro shows the new time.
                     await self.gateway.set_topic(channel, render.channel_topic(dialogue))
-                    intro = await dialogues_db.bot_messages(self.db, dialogue.id, "intro")
+                    intro = await dialogues_db.bot_messages(self.db, dialogue.id, BotMessageKind.INTRO)
                     questions = await dialogues_db.questions(self.db, dialogue.id)
                     for part, text in enumerate(render.intro_posts(dialogue, questions)):
                         if part in intro:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
-from bot.domain.models import Dialogue, DialogueDraft, Question, State
+from bot.domain.models import BotMessageKind, Dialogue, DialogueDraft, Question, State, ThreadOrigin
 from bot.domain.progress import Progress
 
 from .connection import Database, Row
 from .timeutil import from_epoch, maybe_from_epoch, to_epoch
 
 __all__ = (
+    "ThreadOwner",
     "add_bot_message",
     "add_thread",
     "bot_messages",
@@ -249,14 +251,14 @@ async def set_question_thread(
             "UPDATE questions SET thread_id = ? WHERE dialogue_id = ? AND position = ?",
             (thread_id, dialogue_id, position),
         )
-        await add_thread(db, dialogue_id, thread_id, "seed", title, thread_id, now)
+        await add_thread(db, dialogue_id, thread_id, ThreadOrigin.SEED, title, thread_id, now)
 
 
 async def add_thread(
     db: Database,
     dialogue_id: int,
     thread_id: int,
-    origin: str,
+    origin: ThreadOrigin,
     title: str,
     starter_message_id: int | None,
     now: datetime,
@@ -269,14 +271,21 @@ async def add_thread(
     )
 
 
-async def thread_origin(db: Database, thread_id: int) -> tuple[int, str] | None:
-    """Return (dialogue id, origin) for a known thread."""
+class ThreadOwner(NamedTuple):
+    """Whose a recorded thread is, and who made it."""
+
+    dialogue_id: int
+    origin: ThreadOrigin
+
+
+async def thread_origin(db: Database, thread_id: int) -> ThreadOwner | None:
+    """Return the dialogue and origin of a known thread."""
     row = await db.fetchone("SELECT dialogue_id, origin FROM threads WHERE thread_id = ?", (thread_id,))
-    return (row["dialogue_id"], row["origin"]) if row else None
+    return ThreadOwner(row["dialogue_id"], ThreadOrigin(row["origin"])) if row else None
 
 
 async def thread_ids(
-    db: Database, dialogue_id: int, *, unlocked_only: bool = False, origin_not: str | None = None
+    db: Database, dialogue_id: int, *, unlocked_only: bool = False, origin_not: ThreadOrigin | None = None
 ) -> list[int]:
     """Return the ids of the dialogue's threads, oldest first."""
     condition = " AND locked_at IS NULL" if unlocked_only else ""
@@ -301,7 +310,7 @@ async def mark_thread_locked(db: Database, thread_id: int, now: datetime) -> Non
     await db.execute("UPDATE threads SET locked_at = ? WHERE thread_id = ?", (to_epoch(now), thread_id))
 
 
-async def bot_messages(db: Database, dialogue_id: int, kind: str) -> dict[int, int]:
+async def bot_messages(db: Database, dialogue_id: int, kind: BotMessageKind) -> dict[int, int]:
     """Return {part: message id} of what the bot has posted of one kind."""
     rows = await db.fetchall(
         "SELECT part, message_id FROM bot_messages WHERE dialogue_id = ? AND kind = ? ORDER BY part",
@@ -311,7 +320,7 @@ async def bot_messages(db: Database, dialogue_id: int, kind: str) -> dict[int, i
 
 
 async def add_bot_message(
-    db: Database, dialogue_id: int, kind: str, part: int, channel_id: int, message_id: int, now: datetime
+    db: Database, dialogue_id: int, kind: BotMessageKind, part: int, channel_id: int, message_id: int, now: datetime
 ) -> None:
     """Record one message the bot posted."""
     await db.execute(

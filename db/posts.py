@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.models import PostStats, ThreadStats
+from bot.domain.models import PostStats, ThreadOrigin, ThreadStats
 
 from .connection import Database
 from .timeutil import to_epoch
@@ -178,7 +178,7 @@ async def stats(db: Database, dialogue_id: int) -> PostStats:
             ThreadStats(
                 thread_id=row["thread_id"],
                 title=row["title"],
-                origin=row["origin"],
+                origin=ThreadOrigin(row["origin"]),
                 posts=row["posts"],
                 participants=row["participants"],
             )

@@ -6,7 +6,33 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-__all__ = ("Dialogue", "DialogueDraft", "PostStats", "Question", "State", "ThreadStats")
+__all__ = (
+    "BotMessageKind",
+    "Dialogue",
+    "DialogueDraft",
+    "PostStats",
+    "Question",
+    "State",
+    "ThreadOrigin",
+    "ThreadStats",
+)
+
+
+class ThreadOrigin(enum.StrEnum):
+    """Who made a thread of a dialogue: the bot for a seed question, a participant, or the bot's Leaders room."""
+
+    SEED = "seed"
+    PARTICIPANT = "participant"
+    LEADERS = "leaders"
+
+
+class BotMessageKind(enum.StrEnum):
+    """What a message the bot posted for a dialogue is; with its part number, it names one step's message."""
+
+    INTRO = "intro"
+    QUESTION = "question"
+    WRAPUP = "wrapup"
+    LEADERS_INTRO = "leaders_intro"
 
 
 class State(enum.StrEnum):
@@ -77,7 +103,7 @@ class ThreadStats:
 
     thread_id: int
     title: str
-    origin: str
+    origin: ThreadOrigin
     posts: int
     participants: int
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot import render
-from bot.domain.models import Dialogue, PostStats, Question, State, ThreadStats
+from bot.domain.models import Dialogue, PostStats, Question, State, ThreadOrigin, ThreadStats
 from bot.domain.progress import Progress
 
 OPENS = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
@@ -44,7 +44,9 @@ def questions(*texts: str) -> list[Question]:
     ]
 
 
-def thread(n: int, posts: int, participants: int, origin: str = "seed", title: str | None = None) -> ThreadStats:
+def thread(
+    n: int, posts: int, participants: int, origin: ThreadOrigin = ThreadOrigin.SEED, title: str | None = None
+) -> ThreadStats:
     return ThreadStats(
         thread_id=1000 + n, title=title or f"Thread {n}", origin=origin, posts=posts, participants=participants
     )
@@ -279,7 +281,7 @@ def test_wrapup_with_no_posts_and_no_threads() -> None:
 
 
 def test_wrapup_leaves_out_leaders_threads() -> None:
-    stats = PostStats(posts=3, participants=2, threads=(thread(1, 2, 2), thread(2, 1, 1, origin="leaders")))
+    stats = PostStats(posts=3, participants=2, threads=(thread(1, 2, 2), thread(2, 1, 1, origin=ThreadOrigin.LEADERS)))
     text = render.wrapup(dialogue(), stats)[0]
     assert "Thread 1" in text
     assert "Thread 2" not in text

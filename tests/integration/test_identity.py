@@ -13,9 +13,8 @@ import simcord
 import db.dialogues as dialogues_db
 from bot import render
 from bot.__main__ import invite_url
-from bot.domain.models import Dialogue, State
+from bot.domain.models import BotMessageKind, Dialogue, State
 from bot.domain.parsing import distinct_name
-from bot.opening import QUESTION_KIND
 from bot.steps import step_nonce
 from tests.conftest import World
 from tests.integration.support import DAY, HOUR, bot_messages, channel, create_dialogue, reload, run
@@ -238,13 +237,14 @@ async def test_a_crash_between_making_a_thread_and_posting_its_question_is_mende
     await post.delete()
     await world.env.settle()
     await world.bot.database.execute(
-        "DELETE FROM bot_messages WHERE dialogue_id = ? AND kind = ? AND part = 1", (dialogue.id, QUESTION_KIND)
+        "DELETE FROM bot_messages WHERE dialogue_id = ? AND kind = ? AND part = 1",
+        (dialogue.id, BotMessageKind.QUESTION),
     )
     await world.restart()
     await world.env.advance_time(1)
     posts = bot_messages(thread_of(world, first.thread_id), world)
     assert [m.content for m in posts] == [render.seed_post(first)]
-    recorded = await dialogues_db.bot_messages(world.bot.database, dialogue.id, QUESTION_KIND)
+    recorded = await dialogues_db.bot_messages(world.bot.database, dialogue.id, BotMessageKind.QUESTION)
     assert recorded[1] == posts[0].id
 
 
@@ -252,14 +252,15 @@ async def test_a_question_posted_but_not_recorded_before_a_crash_is_adopted_not_
     dialogue = await create_dialogue(world, opens="now")
     await world.env.advance_time(1)
     first = (await dialogues_db.questions(world.bot.database, dialogue.id))[0]
-    before = await dialogues_db.bot_messages(world.bot.database, dialogue.id, QUESTION_KIND)
+    before = await dialogues_db.bot_messages(world.bot.database, dialogue.id, BotMessageKind.QUESTION)
     await world.bot.database.execute(
-        "DELETE FROM bot_messages WHERE dialogue_id = ? AND kind = ? AND part = 1", (dialogue.id, QUESTION_KIND)
+        "DELETE FROM bot_messages WHERE dialogue_id = ? AND kind = ? AND part = 1",
+        (dialogue.id, BotMessageKind.QUESTION),
     )
     await world.restart()
     await world.env.advance_time(1)
     assert len(bot_messages(thread_of(world, first.thread_id), world)) == 1
-    assert await dialogues_db.bot_messages(world.bot.database, dialogue.id, QUESTION_KIND) == before
+    assert await dialogues_db.bot_messages(world.bot.database, dialogue.id, BotMessageKind.QUESTION) == before
 
 
 # ----- defect 4: a question's thread is the one made for it --------------------------------------------------
@@ -301,13 +302,16 @@ async def test_every_message_an_opening_step_sends_carries_its_deterministic_non
         and int(e.path.split("/")[2]) in places
     ]
     expected = {step_nonce(dialogue.id, "intro", 0)} | {
-        step_nonce(dialogue.id, QUESTION_KIND, q.position) for q in questions
+        step_nonce(dialogue.id, BotMessageKind.QUESTION, q.position) for q in questions
     }
     assert len(sent) == len(expected) == 3
     assert {e.json["nonce"] for e in sent} == expected
     assert all(e.json.get("enforce_nonce") is True for e in sent)
     # Another dialogue's steps have other nonces.
-    assert not expected & {step_nonce(dialogue.id + 1, "intro", 0), step_nonce(dialogue.id + 1, QUESTION_KIND, 1)}
+    assert not expected & {
+        step_nonce(dialogue.id + 1, "intro", 0),
+        step_nonce(dialogue.id + 1, BotMessageKind.QUESTION, 1),
+    }
 
 
 # ----- issue 8: an opening makes exactly the calls it needs ----------------------------------------------------
