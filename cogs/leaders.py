@@ -13,7 +13,7 @@ from bot import render
 from bot.app import DialogueBot
 from bot.domain.errors import DialogueError
 from bot.domain.models import Dialogue
-from bot.domain.reminders import MAX_COMMITMENT, MIN_COMMITMENT
+from bot.domain.reminders import MAX_COMMITMENT, MIN_COMMITMENT, Outcome
 
 from .common import answer, dialogue_autocomplete, timezone_autocomplete
 
@@ -55,8 +55,9 @@ class LeadersGroup(app_commands.Group):
             if member.bot:
                 raise DialogueError("Bots cannot be conversation leaders; nothing was changed.")
             found = await self._dialogue(interaction, dialogue)
-            leader, added = await self.service.add(found, member.id, commitment)
-            if not added:
+            result = await self.service.add(found, member.id, commitment)
+            leader = result.leader
+            if not result.new:
                 return f"{member.mention} already leads “{found.title}”; their commitment is now {commitment} a day."
             text = (
                 f"{member.mention} is now a conversation leader of “{found.title}” ({leader.commitment} posts a day)."
@@ -163,13 +164,14 @@ def remind_command(bot: DialogueBot) -> app_commands.Command:
             results = await service.broadcast(found, str(interaction.id), message)
             ways = Counter(result.via for result in results)
             parts = [
-                f"{ways['dm']} by direct message",
-                f"{ways['thread']} in the Leaders thread (DMs closed)",
+                f"{ways[Outcome.DM]} by direct message",
+                f"{ways[Outcome.THREAD]} in the Leaders thread (DMs closed)",
             ]
-            if ways["held"]:
-                parts.append(f"{ways['held']} held for the Leaders thread (DMs closed, it opens with the dialogue)")
-            if ways["retry"]:
-                parts.append(f"{ways['retry']} to be retried (Discord failed)")
+            if ways[Outcome.HELD]:
+                held = ways[Outcome.HELD]
+                parts.append(f"{held} held for the Leaders thread (DMs closed, it opens with the dialogue)")
+            if ways[Outcome.RETRY]:
+                parts.append(f"{ways[Outcome.RETRY]} to be retried (Discord failed)")
             return f"Sent to the leaders of “{found.title}”: " + ", ".join(parts) + "."
 
         await answer(interaction, run)

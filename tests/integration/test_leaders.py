@@ -10,6 +10,7 @@ import simcord
 
 import db.dialogues as dialogues_db
 import db.leaders as leaders_db
+import db.reminders as reminders_db
 from bot import create_bot
 from bot.domain.models import Dialogue, State
 from bot.domain.reminders import Kind, ReminderState
@@ -106,6 +107,11 @@ def thread_named(channel: simcord.ChannelHandle, name: str) -> simcord.ChannelHa
     return next(t for t in channel.threads if t.name == name)
 
 
+def leaders_room(channel: simcord.ChannelHandle, dialogue: Dialogue) -> simcord.ChannelHandle:
+    """The dialogue's private Leaders thread, named after the dialogue's id."""
+    return thread_named(channel, f"Leaders · #{dialogue.id}")
+
+
 async def go_offline(world: World) -> None:
     """Stop the bot as a crash would; time can then pass without it."""
     await world.bot.close()
@@ -146,7 +152,7 @@ async def test_checkins_arrive_at_nine_local_in_kathmandu_and_toronto_across_dst
     # Someone who is not a leader hears nothing.
     assert dms(chen) == []
     # Every reminder row was sent once, by DM.
-    rows = await leaders_db.reminders_for(world.bot.database, dialogue.id)
+    rows = await reminders_db.reminders_for(world.bot.database, dialogue.id)
     assert all(r.state is ReminderState.SENT and r.via == "dm" for r in rows), rows
     assert all(r.user_id in (alice.id, bob.id) for r in rows)
 
@@ -212,7 +218,7 @@ async def test_closed_dms_are_held_then_posted_in_the_private_leaders_thread(wor
     assert "direct messages are closed" in await add_leader(world, dialogue, bob)
     assert dms_starting(alice, "Your dialogue role")
     assert dms(bob) == []
-    rows = await leaders_db.reminders_for(world.bot.database, dialogue.id, bob.id)
+    rows = await reminders_db.reminders_for(world.bot.database, dialogue.id, bob.id)
     assert [(r.kind, r.state) for r in rows if r.kind is Kind.WELCOME] == [(Kind.WELCOME, ReminderState.HELD)]
 
     status = await world.fac.slash(world.general, "dialogue status", dialogue=str(dialogue.id))
@@ -221,7 +227,7 @@ async def test_closed_dms_are_held_then_posted_in_the_private_leaders_thread(wor
     await advance_to(world, utc(2026, 1, 1, 2))
     dialogue = await reload(world, dialogue.id)
     channel = dialogue_channel(world, dialogue)
-    leaders_thread = thread_named(channel, "Leaders")
+    leaders_thread = leaders_room(channel, dialogue)
     backend_thread = world.env.backend.channels[leaders_thread.id]
     assert backend_thread.type == discord.ChannelType.private_thread.value
     assert {alice.id, bob.id, world.fac.id} <= set(backend_thread.thread_members)
@@ -237,7 +243,7 @@ async def test_closed_dms_are_held_then_posted_in_the_private_leaders_thread(wor
     assert mentioned and all(m == {"parse": [], "users": [bob.id]} for m in mentioned), mentioned
     assert all(
         r.via == "thread"
-        for r in await leaders_db.reminders_for(world.bot.database, dialogue.id, bob.id)
+        for r in await reminders_db.reminders_for(world.bot.database, dialogue.id, bob.id)
         if r.state is ReminderState.SENT
     )
 
@@ -321,7 +327,7 @@ async def test_restarts_send_no_duplicate_and_no_stale_reminder(world: World) ->
     await advance_to(world, utc(2026, 1, 4, 2))
     assert checkins(alice) == [utc(2026, 1, 1, 9), utc(2026, 1, 2, 11)]
     assert not [line for line in dms(alice) if "closes tomorrow" in line.content]
-    rows = {r.key: r for r in await leaders_db.reminders_for(world.bot.database, dialogue.id, alice.id)}
+    rows = {r.key: r for r in await reminders_db.reminders_for(world.bot.database, dialogue.id, alice.id)}
     stale = rows[f"checkin:{int(utc(2026, 1, 3, 9).timestamp())}"]
     assert (stale.state, stale.note) == (ReminderState.SKIPPED, "missed by more than 6 hours")
     assert rows[f"closes_soon:{int(utc(2026, 1, 3, 1).timestamp())}"].state is ReminderState.SKIPPED
@@ -345,7 +351,7 @@ async def test_opens_tomorrow_is_skipped_when_the_bot_was_down_until_after_the_o
     await advance_to(world, utc(2026, 1, 3, 2))
     assert first_lines(alice) == ["Your dialogue role", "Your dialogue reminder"]
     assert "is live now" in dms(alice)[-1].content
-    rows = await leaders_db.reminders_for(world.bot.database, dialogue.id, alice.id)
+    rows = await reminders_db.reminders_for(world.bot.database, dialogue.id, alice.id)
     opens_soon = next(r for r in rows if r.kind is Kind.OPENS_SOON)
     assert opens_soon.state is ReminderState.SKIPPED
     await world.restart()
@@ -391,7 +397,7 @@ async def test_add_remove_extend_and_time_zone_change_reschedule(world: World) -
 
     assert first_lines(bob) == ["Your dialogue role", "Your dialogue reminder"]
     assert dms(chen) == []
-    rows = await leaders_db.reminders_for(world.bot.database, dialogue.id, bob.id)
+    rows = await reminders_db.reminders_for(world.bot.database, dialogue.id, bob.id)
     assert all(r.state is not ReminderState.PENDING for r in rows)
 
 
@@ -452,7 +458,7 @@ async def test_commands_visibility_and_refusals(world: World) -> None:
     assert "Cannot add leaders" in refused
     assert await leaders_db.get_leader(world.bot.database, dialogue.id, bob.id) is None
     assert dms(bob) == []
-    rows = await leaders_db.reminders_for(world.bot.database, dialogue.id, alice.id)
+    rows = await reminders_db.reminders_for(world.bot.database, dialogue.id, alice.id)
     assert all(r.state is not ReminderState.PENDING for r in rows)
 
 
@@ -481,13 +487,13 @@ async def test_a_leaders_thread_made_but_not_recorded_before_a_crash_is_adopted(
     await advance_to(world, utc(2026, 1, 1, 1, 30))
     dialogue = await reload(world, dialogue.id)
     room = dialogue_channel(world, dialogue)
-    made = thread_named(room, "Leaders")
+    made = leaders_room(room, dialogue)
     # Emulate a crash right after Discord made the thread: none of its parts is recorded.
     await world.bot.database.execute("DELETE FROM bot_messages WHERE kind = 'leaders_intro'")
     await world.bot.database.execute("DELETE FROM threads WHERE origin = 'leaders'")
     await world.restart()
     await world.env.advance_time(60)
-    assert [t.id for t in room.threads if t.name == "Leaders"] == [made.id]
+    assert [t.id for t in room.threads if t.name.startswith("Leaders")] == [made.id]
     assert await leaders_db.leaders_thread(world.bot.database, dialogue.id) == made.id
     members = world.env.backend.channels[made.id].thread_members
     assert {alice.id, world.fac.id} <= set(members) and chen.id not in members
@@ -516,7 +522,7 @@ async def test_thanks_for_a_leader_with_closed_dms_leaves_the_leaders_thread_loc
     close_dms(world, bob)
     await advance_to(world, utc(2026, 1, 2, 2))
     room = dialogue_channel(world, await reload(world, dialogue.id))
-    backstage = world.env.backend.channels[thread_named(room, "Leaders").id]
+    backstage = world.env.backend.channels[leaders_room(room, dialogue).id]
     posted = world.env.backend.messages[backstage.id].values()
     thanks = [m for m in posted if m.content.startswith(f"<@{bob.id}>") and "\nThank you\n" in m.content]
     assert len(thanks) == 1 and "You contributed 0 posts." in thanks[0].content
@@ -571,6 +577,6 @@ async def test_a_facilitators_message_held_for_days_is_posted_when_the_leaders_t
     assert "held" in text_of(result)
     await world.env.advance_time(2 * DAY + HOUR)
     room = dialogue_channel(world, await reload(world, dialogue.id))
-    posts = [m.content for m in thread_named(room, "Leaders").history() if m.content.startswith(f"<@{world.bob.id}>")]
+    posts = [m.content for m in leaders_room(room, dialogue).history() if m.content.startswith(f"<@{world.bob.id}>")]
     assert any("Read the framing first" in post for post in posts)
     assert not any("opens tomorrow" in post for post in posts)
