@@ -560,7 +560,8 @@ def test_thread_name_is_at_most_100_and_ends_cleanly(text: str) -> None:
 
 def test_thread_name_of_a_long_question_cuts_at_a_word() -> None:
     question = (
-        "What has engagement with the Human Rights Council added to your national advocacy, and what did it cost you?"
+        "What has engagement with the Human Rights Council added to your national advocacy, "
+        "and what did it cost you?"
     )
     assert len(question) > 100
     name = thread_name(question)
