@@ -222,11 +222,14 @@ class Gateway:
         guild = self._client.get_guild(guild_id)
         return guild.name if guild else None
 
-    def member_ids(self, guild_id: int, keep: Callable[[discord.Member], bool]) -> list[int]:
-        """Return the ids of the server's human members for whom ``keep`` is true."""
+    async def member_ids(self, guild_id: int, keep: Callable[[discord.Member], bool]) -> list[int]:
+        """Return the ids of the server's human members for whom ``keep`` is true (loading the member list)."""
         guild = self._client.get_guild(guild_id)
         if guild is None:
             return []
+        if not guild.chunked:
+            # Right after a start the member cache may still be empty: ask Discord for the list.
+            await guild.chunk()
         return [member.id for member in guild.members if not member.bot and keep(member)]
 
     def find_own_private_thread(self, channel: discord.TextChannel, name: str) -> discord.Thread | None:

@@ -48,14 +48,19 @@ async def checkin_counts(
 
 
 async def leader_counts(db: Database, dialogue_id: int, day_start: datetime) -> dict[int, LeaderCounts]:
-    """Return every active leader's posts after ``day_start`` and in total, in one query (by leader id)."""
+    """Return every active leader's posts after ``day_start`` and in total, in one query (by leader id).
+
+    Each count is an index seek on posts(dialogue_id, author_id, created_at): the cost follows the leaders'
+    own posts, not the dialogue's.
+    """
+    own = (
+        "SELECT COUNT(*) FROM posts p WHERE p.dialogue_id = l.dialogue_id AND p.author_id = l.user_id "
+        f"AND p.deleted_at IS NULL AND {_NOT_BACKSTAGE}"
+    )
     rows = await db.fetchall(
-        "SELECT l.user_id, COUNT(p.message_id) AS total, "
-        "COALESCE(SUM(CASE WHEN p.created_at > ? THEN 1 ELSE 0 END), 0) AS last_day "
-        "FROM leaders l JOIN posts p ON p.dialogue_id = l.dialogue_id AND p.author_id = l.user_id "
-        f"AND p.deleted_at IS NULL AND {_NOT_BACKSTAGE} "
-        "WHERE l.dialogue_id = ? AND l.removed_at IS NULL GROUP BY l.user_id",
-        (to_epoch(day_start), dialogue_id, dialogue_id),
+        f"SELECT l.user_id, ({own}) AS total, ({own} AND p.created_at > ?) AS last_day "
+        "FROM leaders l WHERE l.dialogue_id = ? AND l.removed_at IS NULL",
+        (dialogue_id, dialogue_id, to_epoch(day_start), dialogue_id),
     )
     return {row["user_id"]: LeaderCounts(last_day=int(row["last_day"]), total=int(row["total"])) for row in rows}
 
@@ -84,8 +89,9 @@ async def unanswered(db: Database, dialogue_id: int, channel_id: int, older_than
         " FROM lasts s WHERE s.author_id IS NOT NULL"
         ") "
         "SELECT p.message_id, p.thread_id, p.author_name, p.created_at, b.title FROM bounds b "
+        # Reached from each thread's boundary through posts(thread_id, message_id): only the final runs are read.
         "JOIN posts p ON p.thread_id = b.thread_id AND p.message_id > b.after_id "
-        "WHERE p.dialogue_id = ? AND p.deleted_at IS NULL AND p.created_at <= ? "
+        "WHERE p.deleted_at IS NULL AND p.created_at <= ? "
         "AND NOT EXISTS (SELECT 1 FROM posts r WHERE r.reply_to_id = p.message_id AND r.deleted_at IS NULL "
         "AND r.author_id <> p.author_id) "
         "UNION ALL "
@@ -95,7 +101,7 @@ async def unanswered(db: Database, dialogue_id: int, channel_id: int, older_than
         "AND NOT EXISTS (SELECT 1 FROM posts r WHERE r.reply_to_id = p.message_id AND r.deleted_at IS NULL "
         "AND r.author_id <> p.author_id) "
         "ORDER BY created_at, message_id",
-        (dialogue_id, dialogue_id, older, dialogue_id, older),
+        (dialogue_id, older, dialogue_id, older),
     )
     return [
         UnansweredPost(

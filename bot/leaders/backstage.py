@@ -70,7 +70,7 @@ class LeadersThread:
             thread_id = thread.id
         if not await leaders_db.leaders_intro_posted(self.db, dialogue.id):
             members = [leader.user_id for leader in await leaders_db.leaders(self.db, dialogue.id)]
-            members += [uid for uid in self.facilitators(dialogue.guild_id) if uid not in members]
+            members += [uid for uid in await self.facilitators(dialogue.guild_id) if uid not in members]
             for user_id in members:
                 await self.membership(thread_id, user_id, join=True)
             message = await self.gateway.post_in_thread(thread_id, leaders_thread_intro())
@@ -78,11 +78,11 @@ class LeadersThread:
                 await leaders_db.record_leaders_intro(self.db, dialogue.id, thread_id, message.id, self.clock())
         await self.post_held(dialogue, thread_id)
 
-    def facilitators(self, guild_id: int) -> list[int]:
+    async def facilitators(self, guild_id: int) -> list[int]:
         """Return the ids of the server's facilitators (the facilitator role or Manage Channels)."""
         from ..app import is_facilitator  # the bot module imports the services; import at use, not load
 
-        return self.gateway.member_ids(guild_id, lambda member: is_facilitator(member, self.settings))
+        return await self.gateway.member_ids(guild_id, lambda member: is_facilitator(member, self.settings))
 
     async def membership(self, thread_id: int, user_id: int, *, join: bool) -> None:
         """Add a member to the thread or take them out; a refusal is logged, not raised."""

@@ -92,7 +92,7 @@ class Roster:
         await reminders_db.skip(self.db, dialogue.id, user_id, now, "no longer a leader")
         log.info("Dialogue %s: leader %s removed", dialogue.id, user_id)
         thread_id = await self.backstage.thread_id(dialogue.id)
-        if thread_id is not None and user_id not in self.backstage.facilitators(dialogue.guild_id):
+        if thread_id is not None and user_id not in await self.backstage.facilitators(dialogue.guild_id):
             await self.backstage.membership(thread_id, user_id, join=False)
 
     async def chose_own_zone(self, guild_id: int, user_id: int) -> bool:

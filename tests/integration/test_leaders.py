@@ -580,3 +580,39 @@ async def test_a_facilitators_message_held_for_days_is_posted_when_the_leaders_t
     posts = [m.content for m in leaders_room(room, dialogue).history() if m.content.startswith(f"<@{world.bob.id}>")]
     assert any("Read the framing first" in post for post in posts)
     assert not any("opens tomorrow" in post for post in posts)
+
+
+async def test_only_this_dialogues_own_leaders_thread_is_adopted_never_one_named_like_it(world: World) -> None:
+    alice = world.alice
+    dialogue = await create(world, opens="in 1h", duration="2d")
+    await add_leader(world, dialogue, alice)
+    await advance_to(world, utc(2026, 1, 1, 1, 30))
+    dialogue = await reload(world, dialogue.id)
+    room = dialogue_channel(world, dialogue)
+    made = leaders_room(room, dialogue)
+    # A moderator deleted the room and a crash lost its record; what is left in the channel only looks like it.
+    backend = world.env.backend
+    backend.delete_channel(made.id)
+    private = discord.ChannelType.private_thread.value
+    decoys = {
+        # a participant's own private thread under this dialogue's room name
+        backend.create_thread(room.id, f"Leaders · #{dialogue.id}", alice.id, type=private).id,
+        # another dialogue's room, made by the bot (as when two dialogues shared a channel)
+        backend.create_thread(room.id, f"Leaders · #{dialogue.id + 1}", world.bot.user.id, type=private).id,
+        # a room named as the bot used to name them, without a dialogue
+        backend.create_thread(room.id, "Leaders", world.bot.user.id, type=private).id,
+    }
+    await world.env.settle()
+    await world.bot.database.execute("DELETE FROM bot_messages WHERE kind = 'leaders_intro'")
+    await world.bot.database.execute("DELETE FROM threads WHERE origin = 'leaders'")
+    await world.restart()
+    await world.env.advance_time(60)
+
+    recorded = await leaders_db.leaders_thread(world.bot.database, dialogue.id)
+    assert recorded is not None and recorded not in decoys and recorded != made.id
+    fresh = backend.channels[recorded]
+    assert fresh.name == f"Leaders · #{dialogue.id}" and fresh.owner_id == world.bot.user.id
+    assert {alice.id, world.fac.id} <= set(fresh.thread_members)
+    # Nothing was posted in the look-alikes, and the leader heard of the opening once.
+    assert all(not backend.messages.get(decoy) for decoy in decoys)
+    assert first_lines(alice) == ["Your dialogue role", "Your dialogue reminder"]
