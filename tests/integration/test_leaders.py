@@ -13,7 +13,8 @@ import db.leaders as leaders_db
 import db.reminders as reminders_db
 from bot import create_bot
 from bot.domain.models import Dialogue, State
-from bot.domain.reminders import Kind, ReminderState
+from bot.domain.reminders import Kind, Owed, ReminderState, Via
+from db import Database
 from tests.conftest import World
 
 HOUR = 3600
@@ -616,3 +617,60 @@ async def test_only_this_dialogues_own_leaders_thread_is_adopted_never_one_named
     # Nothing was posted in the look-alikes, and the leader heard of the opening once.
     assert all(not backend.messages.get(decoy) for decoy in decoys)
     assert first_lines(alice) == ["Your dialogue role", "Your dialogue reminder"]
+
+
+# ----- many reminders: one timer, each arrives once at its time ---------------------------------------------
+
+
+async def test_a_month_of_pending_reminders_across_restarts_each_arrive_once_at_their_time(world: World) -> None:
+    """Reminders written straight into the record (as a month of plans would leave them) survive restarts.
+
+    The scheduler holds one reminder job, never one per row; 1,000 rows keep the suite quick (the 100,000-row
+    start-up is measured by benchmarks/bench_startup.py).
+    """
+    rows_wanted = 1000
+    leaders = [world.guild.add_member(world.env.create_user(f"leader{n}")) for n in range(8)]
+    dialogue = await create(world, opens="in 1h", duration="31d")  # 1 January 01:00 to 1 February 01:00 UTC
+    for member in leaders:
+        await add_leader(world, dialogue, member)
+    await advance_to(world, utc(2026, 1, 1, 2))
+    base = {member.id: len(dms(member)) for member in leaders}  # welcome and opening
+
+    # Facilitators' messages spread over the month, several due in the same second, written while the bot is down.
+    start = utc(2026, 1, 1, 3)
+    owed = [
+        Owed(
+            dialogue.id,
+            leaders[n % len(leaders)].id,
+            Kind.BROADCAST,
+            f"broadcast:bulk{n}",
+            start + (n * 1337 % (30 * DAY)) * timedelta(seconds=1),
+        )
+        for n in range(rows_wanted)
+    ]
+    await go_offline(world)
+    database = await Database.connect(world.settings.database)
+    try:
+        for n, row in enumerate(owed):
+            await reminders_db.add_reminder(database, row, body=f"note {n}")
+    finally:
+        await database.close()
+    await come_back(world)
+    assert [job for job in world.bot.scheduler.job_ids() if job.startswith("leaders:")] == ["leaders:reminders"]
+
+    # Half the month, a restart in the middle of it, then the rest.
+    await advance_to(world, utc(2026, 1, 16, 0, 0, 30))
+    await world.restart()
+    assert [job for job in world.bot.scheduler.job_ids() if job.startswith("leaders:")] == ["leaders:reminders"]
+    await advance_to(world, utc(2026, 1, 31, 12))
+
+    due_of = {f"note {n}": row.due_at for n, row in enumerate(owed)}
+    for member in leaders:
+        got = [m for m in dms(member)[base[member.id] :] if m.content.startswith("A message from")]
+        notes = [m.content.rsplit("\n", 1)[1] for m in got]
+        assert len(notes) == len(set(notes)), "a reminder arrived twice"
+        assert sorted(notes) == sorted(f"note {n}" for n, row in enumerate(owed) if row.user_id == member.id)
+        assert all(m.created_at == due_of[note] for m, note in zip(got, notes, strict=True)), "one came late or early"
+    stored = await reminders_db.reminders_for(world.bot.database, dialogue.id)
+    bulk = [r for r in stored if r.key.startswith("broadcast:bulk")]
+    assert len(bulk) == rows_wanted and all(r.state is ReminderState.SENT and r.via is Via.DM for r in bulk)
