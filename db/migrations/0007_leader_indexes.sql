@@ -2,6 +2,8 @@
 -- "Was this post answered?": replies to a post, and the posts after it in its thread.
 CREATE INDEX posts_by_reply ON posts (reply_to_id);
 CREATE INDEX posts_by_thread_message ON posts (thread_id, message_id);
+-- The dialogue's live posts in total and since an instant, counted from the index alone.
+CREATE INDEX posts_live_by_time ON posts (dialogue_id, deleted_at, created_at, thread_id);
 -- A leader's own posts (check-ins, /dialogue status, the thank-you), in total and since an instant.
 CREATE INDEX posts_by_author ON posts (dialogue_id, author_id, created_at);
 -- When a pending reminder is next tried: its due time, or later after Discord failed. The one reminder
