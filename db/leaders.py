@@ -132,7 +132,7 @@ async def leaderships(
     rows = await db.fetchall(
         "SELECT l.dialogue_id, d.guild_id, l.user_id, l.added_at, d.state, d.opens_at, d.closes_at, d.opened_at, "
         "d.closed_at, d.timezone, m.timezone AS member_timezone, m.checkin_hour AS member_hour, "
-        "s.checkin_hour AS plan_hour, t.thread_id AS leaders_thread_id "
+        "s.checkin_hour AS plan_hour, t.thread_id AS leaders_thread_id, l.planned_with "
         "FROM leaders l JOIN dialogues d ON d.id = l.dialogue_id "
         "LEFT JOIN members m ON m.guild_id = d.guild_id AND m.user_id = l.user_id "
         "LEFT JOIN plan_settings s ON s.dialogue_id = d.id "
@@ -156,6 +156,7 @@ async def leaderships(
             member_hour=row["member_hour"],
             plan_hour=row["plan_hour"],
             leaders_thread_id=row["leaders_thread_id"],
+            planned_with=row["planned_with"],
         )
         for row in rows
     ]

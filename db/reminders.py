@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from bot.domain.models import State
 from bot.domain.reminders import PLANNED_KINDS, Kind, Owed, Reminder, ReminderState, Via
 
 from .connection import Database, Row
@@ -39,6 +38,7 @@ _INSERT = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dialogue_id, user_id, reminder_key) DO NOTHING"
 )
 _PENDING = ReminderState.PENDING.value
+_CHUNK = 500  # dialogue ids per IN (...) list: well under every database's limit on parameters
 
 
 def _reminder(row: Row) -> Reminder:
@@ -89,40 +89,36 @@ async def add_many(db: Database, rows: Sequence[Owed]) -> None:
 
 
 async def planned_rows(
-    db: Database,
-    since: datetime,
-    *,
-    states: Sequence[State] = (),
-    dialogue_id: int | None = None,
-    user_id: int | None = None,
+    db: Database, since: datetime, dialogue_ids: Sequence[int], *, user_id: int | None = None
 ) -> list[Reminder]:
-    """Return stored time-driven rows due from ``since``: of one dialogue (one leader), or of dialogues in ``states``.
+    """Return the stored time-driven rows of these dialogues (of one leader) due from ``since``.
 
-    What re-planning compares its wanted rows with, for many leaders at once.
+    What re-planning compares its wanted rows with, for many leaders at once (a few statements in all).
     """
     kinds = [kind.value for kind in PLANNED_KINDS]
-    condition = f"r.due_at >= ? AND r.kind IN ({', '.join('?' for _ in kinds)})"
-    params: list[object] = [to_epoch(since), *kinds]
-    if dialogue_id is not None:
-        condition += " AND r.dialogue_id = ?"
-        params.append(dialogue_id)
-    if user_id is not None:
-        condition += " AND r.user_id = ?"
-        params.append(user_id)
-    join = ""
-    if states:
-        join = "JOIN dialogues d ON d.id = r.dialogue_id "
-        condition += f" AND d.state IN ({', '.join('?' for _ in states)})"
-        params += [state.value for state in states]
-    columns = ", ".join(f"r.{column.strip()}" for column in _COLUMNS.split(","))
-    rows = await db.fetchall(f"SELECT {columns} FROM reminders r {join}WHERE {condition}", params)
-    return [_reminder(row) for row in rows]
+    found: list[Reminder] = []
+    for start in range(0, len(dialogue_ids), _CHUNK):
+        chunk = list(dialogue_ids[start : start + _CHUNK])
+        condition = (
+            f"dialogue_id IN ({', '.join('?' for _ in chunk)}) AND due_at >= ? "
+            f"AND kind IN ({', '.join('?' for _ in kinds)})"
+        )
+        params: list[object] = [*chunk, to_epoch(since), *kinds]
+        if user_id is not None:
+            condition += " AND user_id = ?"
+            params.append(user_id)
+        rows = await db.fetchall(f"SELECT {_COLUMNS} FROM reminders WHERE {condition}", params)
+        found += [_reminder(row) for row in rows]
+    return found
 
 
-async def apply_plan(db: Database, drop: Sequence[int], add: Sequence[Owed]) -> None:
-    """Drop pending rows that are no longer wanted and add the missing ones, in one transaction."""
-    if not drop and not add:
-        return
+async def apply_plan(
+    db: Database, drop: Sequence[int], add: Sequence[Owed], planned_with: Mapping[tuple[int, int], str]
+) -> None:
+    """Drop rows no longer wanted, add the missing ones and note each leader's plan inputs, in one transaction.
+
+    ``planned_with`` maps (dialogue id, user id) to the key of the inputs the leader was planned from.
+    """
     async with db.transaction():
         if drop:
             await db.executemany(
@@ -130,6 +126,11 @@ async def apply_plan(db: Database, drop: Sequence[int], add: Sequence[Owed]) -> 
             )
         if add:
             await db.executemany(_INSERT, [_insert_row(owed) for owed in add])
+        if planned_with:
+            await db.executemany(
+                "UPDATE leaders SET planned_with = ? WHERE dialogue_id = ? AND user_id = ?",
+                [(key, dialogue_id, user_id) for (dialogue_id, user_id), key in planned_with.items()],
+            )
 
 
 async def delete_future(db: Database, dialogue_id: int, user_id: int, now: datetime) -> int:

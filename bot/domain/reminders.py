@@ -52,6 +52,7 @@ __all__ = (
     "opened_text",
     "opens_soon_text",
     "plan",
+    "plan_key",
     "reconcile",
     "stale_reason",
     "status_text",
@@ -174,6 +175,7 @@ class Leadership:
     member_hour: int | None
     plan_hour: int | None  # the dialogue's plan file [reminders] checkin_hour
     leaders_thread_id: int | None
+    planned_with: str | None = None  # plan_key() of the inputs the stored rows were planned from
 
     def zone(self, default_hour: int) -> Zone:
         """Return the leader's own zone and hour, or the dialogue's zone at the plan's (or default) hour."""
@@ -331,6 +333,18 @@ def plan(
     if closes_soon > opens_at and closes_soon >= now:
         wanted.append(Planned(Kind.CLOSES_SOON, f"closes_soon:{_epoch(closes_soon)}", closes_soon))
     return wanted
+
+
+def plan_key(
+    *, state: State, opens_at: datetime, closes_at: datetime, added_at: datetime, timezone: str, hour: int
+) -> str:
+    """Name every input of ``plan`` but the clock: rows planned under the same key need no re-planning.
+
+    A later ``now`` only narrows what ``plan`` wants to rows that already exist, so an unchanged key means
+    re-planning would change nothing.
+    """
+    phase = "scheduled" if state is State.SCHEDULED else "live"
+    return f"{phase}|{_epoch(opens_at)}|{_epoch(closes_at)}|{_epoch(added_at)}|{timezone}|{hour}"
 
 
 def reconcile(wanted: Sequence[Planned], existing: Sequence[Reminder], timezone: str, now: datetime) -> Reconciled:

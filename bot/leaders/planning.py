@@ -14,7 +14,7 @@ from db import Database
 from ..clock import Clock
 from ..config import Settings
 from ..domain.models import Dialogue, State
-from ..domain.reminders import DAY, Kind, Leadership, Owed, Reminder, Zone, plan, reconcile
+from ..domain.reminders import DAY, Kind, Leadership, Owed, Reminder, Zone, plan, plan_key, reconcile
 from .timer import ReminderTimer
 
 __all__ = ("LIVE_STATES", "Planner")
@@ -50,23 +50,39 @@ class Planner:
         await self.replan(await leaders_db.leaderships(self.db, LIVE_STATES, dialogue_id=dialogue_id))
 
     async def replan(self, leaderships: Sequence[Leadership]) -> None:
-        """Make the future time-driven rows of these leaders match their windows and zones: two queries in all.
+        """Make the future time-driven rows of these leaders match their windows and zones, set-based.
 
-        Rows already sent or overdue are left alone (delivery judges overdue ones); a row is never made twice.
+        Only leaders whose plan inputs changed since they were last planned are looked at: their stored rows
+        are read in one query (per 500 dialogues), wanted rows are computed in memory, and the difference is
+        written in one transaction. Rows already sent or overdue are left alone (delivery judges overdue
+        ones); a row is never made twice.
         """
-        live = [one for one in leaderships if one.state in LIVE_STATES]
-        if not live:
+        hour = self.settings.default_checkin_hour
+        keys: dict[tuple[int, int], str] = {}
+        changed: list[Leadership] = []
+        for one in leaderships:
+            if one.state not in LIVE_STATES:
+                continue
+            zone = one.zone(hour)
+            key = plan_key(
+                state=one.state,
+                opens_at=one.opens_at,
+                closes_at=one.closes_at,
+                added_at=one.added_at,
+                timezone=zone.timezone,
+                hour=zone.hour,
+            )
+            if key != one.planned_with:
+                keys[(one.dialogue_id, one.user_id)] = key
+                changed.append(one)
+        if not changed:
             return
         now = self.clock()
-        since = now - _LOOK_BACK
-        # One query for the stored rows of all of them: narrowed to one dialogue or one member when that is all.
-        dialogues = {one.dialogue_id for one in live}
-        users = {one.user_id for one in live}
+        users = {one.user_id for one in changed}
         stored = await reminders_db.planned_rows(
             self.db,
-            since,
-            states=() if len(dialogues) == 1 else LIVE_STATES,
-            dialogue_id=next(iter(dialogues)) if len(dialogues) == 1 else None,
+            now - _LOOK_BACK,
+            sorted({one.dialogue_id for one in changed}),
             user_id=next(iter(users)) if len(users) == 1 else None,
         )
         by_leader: dict[tuple[int, int], list[Reminder]] = defaultdict(list)
@@ -74,8 +90,8 @@ class Planner:
             by_leader[(row.dialogue_id, row.user_id)].append(row)
         drop: list[int] = []
         add: list[Owed] = []
-        for one in live:
-            zone = one.zone(self.settings.default_checkin_hour)
+        for one in changed:
+            zone = one.zone(hour)
             wanted = plan(
                 state=one.state,
                 opens_at=one.opens_at,
@@ -88,11 +104,10 @@ class Planner:
             change = reconcile(wanted, by_leader.get((one.dialogue_id, one.user_id), ()), zone.timezone, now)
             drop += change.drop
             add += [Owed(one.dialogue_id, one.user_id, p.kind, p.key, p.due_at) for p in change.add]
-        await reminders_db.apply_plan(self.db, drop, add)
+        await reminders_db.apply_plan(self.db, drop, add, keys)
         if add:
             self.timer.poke(min(owed.due_at for owed in add))
-        if drop or add:
-            log.info("Re-planned %d leaders: %d reminders added, %d dropped", len(live), len(add), len(drop))
+        log.info("Re-planned %d leaders: %d reminders added, %d dropped", len(changed), len(add), len(drop))
 
     @staticmethod
     def event_rows(leaderships: Sequence[Leadership], kind: Kind) -> list[Owed]:

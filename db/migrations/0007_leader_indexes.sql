@@ -11,3 +11,6 @@ CREATE INDEX posts_by_author ON posts (dialogue_id, author_id, created_at);
 ALTER TABLE reminders ADD COLUMN wake_at BIGINT;
 UPDATE reminders SET wake_at = due_at;
 CREATE INDEX reminders_by_wake ON reminders (state, wake_at);
+-- The inputs a leader's reminders were last planned from (window, phase, zone, hour): start-up re-plans only
+-- the leaders whose inputs changed since, e.g. an extension whose event a crash cut short.
+ALTER TABLE leaders ADD COLUMN planned_with TEXT;

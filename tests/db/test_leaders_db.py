@@ -87,10 +87,10 @@ async def test_a_released_reminder_waits_until_its_retry_time(database: Database
 
 async def replan(database: Database, dialogue: Dialogue, wanted: list[Planned], now: datetime) -> tuple[int, ...]:
     """Reconcile ALICE's stored rows with ``wanted`` and apply it, as the planner does; return the dropped ids."""
-    stored = await reminders_db.planned_rows(database, now - timedelta(days=2), dialogue_id=dialogue.id)
+    stored = await reminders_db.planned_rows(database, now - timedelta(days=2), [dialogue.id])
     change = reconcile(wanted, stored, "UTC", now)
     owed = [Owed(dialogue.id, ALICE, p.kind, p.key, p.due_at) for p in change.add]
-    await reminders_db.apply_plan(database, change.drop, owed)
+    await reminders_db.apply_plan(database, change.drop, owed, {})
     return change.drop
 
 

@@ -118,8 +118,8 @@ HOT: dict[str, Callable[[Database], Awaitable[object]]] = {
     "reminders due": lambda d: reminders_db.due(d, NOW, 200),
     "next reminder": lambda d: reminders_db.next_wake(d),
     "previous check-in": lambda d: reminders_db.last_sent(d, 1, ALICE, Kind.CHECKIN, 1),
-    "stored plan of a leader": lambda d: reminders_db.planned_rows(d, NOW, dialogue_id=1, user_id=ALICE),
-    "stored plans at start-up": lambda d: reminders_db.planned_rows(d, NOW, states=(State.OPEN,)),
+    "stored plan of a leader": lambda d: reminders_db.planned_rows(d, NOW, [1], user_id=ALICE),
+    "stored plans at start-up": lambda d: reminders_db.planned_rows(d, NOW, [1, 2, 3]),
     "leaders at start-up": lambda d: leaders_db.leaderships(d, (State.OPEN,), closed_since=NOW),
 }
 

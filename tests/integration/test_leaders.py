@@ -674,3 +674,18 @@ async def test_a_month_of_pending_reminders_across_restarts_each_arrive_once_at_
     stored = await reminders_db.reminders_for(world.bot.database, dialogue.id)
     bulk = [r for r in stored if r.key.startswith("broadcast:bulk")]
     assert len(bulk) == rows_wanted and all(r.state is ReminderState.SENT and r.via is Via.DM for r in bulk)
+
+
+async def test_a_new_default_check_in_hour_in_the_config_moves_future_check_ins_at_start_up(world: World) -> None:
+    """Start-up re-plans only leaders whose plan inputs changed; a new configured hour is such a change."""
+    alice, bob = world.alice, world.bob
+    dialogue = await create(world, opens="in 1h", duration="3d")  # 1 January 01:00 to 4 January 01:00, in UTC
+    await add_leader(world, dialogue, alice)
+    await add_leader(world, dialogue, bob)
+    await bob.slash(world.general, "my-timezone", zone="UTC", checkin_hour=9)  # his own hour: unchanged
+    await advance_to(world, utc(2026, 1, 1, 10))
+    assert checkins(alice) == checkins(bob) == [utc(2026, 1, 1, 9)]
+    await world.restart_with(default_checkin_hour=7)
+    await advance_to(world, utc(2026, 1, 4, 2))
+    assert checkins(alice) == [utc(2026, 1, 1, 9), utc(2026, 1, 2, 7), utc(2026, 1, 3, 7)]
+    assert checkins(bob) == [utc(2026, 1, 1, 9), utc(2026, 1, 2, 9), utc(2026, 1, 3, 9)]
