@@ -36,11 +36,14 @@ __all__ = (
     "Reconciled",
     "Reminder",
     "ReminderState",
+    "RosterLine",
     "ThreadLink",
     "UnansweredPost",
     "Via",
     "Zone",
     "ZoneSource",
+    "added_reply",
+    "broadcast_reply",
     "broadcast_text",
     "checkin_text",
     "checkin_times",
@@ -54,6 +57,8 @@ __all__ = (
     "plan",
     "plan_key",
     "reconcile",
+    "removed_reply",
+    "roster_text",
     "stale_reason",
     "status_text",
     "thanks_text",
@@ -579,3 +584,62 @@ def status_text(leaders: Sequence[Leader], counts: Mapping[int, LeaderCounts]) -
             f"{found.total} in total; {reach}"
         )
     return "\n".join(lines)
+
+
+# ----- replies to facilitators (ephemeral) -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RosterLine:
+    """One leader in ``/dialogue leaders list``, with where their check-ins fall."""
+
+    leader: Leader
+    zone: Zone
+
+
+def added_reply(*, user_id: int, title: str, commitment: int, new: bool, reachable: bool) -> str:
+    """Answer ``/dialogue leaders add``."""
+    if not new:
+        return f"<@{user_id}> already leads “{title}”; their commitment is now {commitment} a day."
+    text = f"<@{user_id}> is now a conversation leader of “{title}” ({commitment} posts a day)."
+    if not reachable:
+        return (
+            text + " Their direct messages are closed: their reminders go to the private Leaders thread "
+            "(held until it is created at the opening)."
+        )
+    return text + " They have been sent a welcome."
+
+
+def removed_reply(*, user_id: int, title: str) -> str:
+    """Answer ``/dialogue leaders remove``."""
+    return f"<@{user_id}> is no longer a leader of “{title}”; they will get no more reminders."
+
+
+def roster_text(title: str, lines: Sequence[RosterLine]) -> str:
+    """Answer ``/dialogue leaders list``: commitment, check-in time and reachability of each leader."""
+    if not lines:
+        return f"“{title}” has no leaders yet. Add them with `/dialogue leaders add`."
+    out = [f"**Leaders of “{title}”** ({len(lines)})"]
+    for line in lines:
+        leader, zone = line.leader, line.zone
+        reach = "reachable" if leader.reachable else "unreachable (DMs closed)"
+        where = f"{zone.hour:02d}:00 {zone.timezone}" + ("" if zone.own else " (dialogue's zone)")
+        out.append(
+            f"- <@{leader.user_id}>: {leader.commitment} a day, check-ins at {where}, {reach}; "
+            f"added {_ts(leader.added_at, 'R')}"
+        )
+    return "\n".join(out)
+
+
+def broadcast_reply(title: str, outcomes: Sequence[Outcome]) -> str:
+    """Answer ``/dialogue remind-leaders``: how many were reached, and how."""
+    count = {outcome: outcomes.count(outcome) for outcome in Outcome}
+    parts = [
+        f"{count[Outcome.DM]} by direct message",
+        f"{count[Outcome.THREAD]} in the Leaders thread (DMs closed)",
+    ]
+    if count[Outcome.HELD]:
+        parts.append(f"{count[Outcome.HELD]} held for the Leaders thread (DMs closed, it opens with the dialogue)")
+    if count[Outcome.RETRY]:
+        parts.append(f"{count[Outcome.RETRY]} to be retried (Discord failed)")
+    return f"Sent to the leaders of “{title}”: " + ", ".join(parts) + "."
