@@ -195,7 +195,12 @@ async def start_once(path: Path) -> dict[str, float]:
 def measure(path: Path) -> dict[str, float]:
     """Run one start in a fresh interpreter (its own peak RSS)."""
     done = subprocess.run(
-        [sys.executable, __file__, "--start", str(path)], capture_output=True, text=True, check=True, cwd=Path.cwd()
+        [sys.executable, __file__, "--start", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path.cwd(),
+        timeout=900,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
