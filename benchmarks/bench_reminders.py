@@ -37,7 +37,7 @@ async def main(rows: int) -> None:
     logging.disable(logging.CRITICAL)
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(database=str(Path(folder) / "reminders.sqlite3"), default_timezone="UTC")
-        async with simcord.run(create_bot(settings), check_errors=False) as env:
+        async with simcord.run(create_bot(settings), check_errors=False, settle_timeout=120) as env:
             guild = env.create_guild("Bench")
             general = guild.create_text_channel("general")
             role = guild.create_role("Facilitators", permissions=discord.Permissions(manage_channels=True))

@@ -183,7 +183,7 @@ async def start_once(path: Path) -> dict[str, float]:
     DialogueBot.setup_hook = setup_hook  # type: ignore[method-assign]
     began = time.perf_counter()
     bot = create_bot(Settings(database=str(path)))
-    async with simcord.run(bot, check_errors=False):
+    async with simcord.run(bot, check_errors=False, settle_timeout=300):
         connected = time.perf_counter() - began
         jobs = len(bot.scheduler.job_ids())
         leader_jobs = len([job for job in bot.scheduler.job_ids() if job.startswith("leaders:")])
