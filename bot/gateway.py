@@ -294,3 +294,79 @@ class Gateway:
         else:
             channel = discord.utils.get(guild.text_channels, name=name_or_id.lstrip("#"))
         return channel if isinstance(channel, discord.TextChannel) else None
+
+    # ----- the private Leaders thread and its members (bot/leaders) ----------------------------------
+
+    def guild_name(self, guild_id: int) -> str | None:
+        """Return a server's name, or None if the bot is not in it."""
+        guild = self._client.get_guild(guild_id)
+        return guild.name if guild else None
+
+    async def member_ids(self, guild_id: int, keep: Callable[[discord.Member], bool]) -> list[int]:
+        """Return the ids of the server's human members for whom ``keep`` is true (loading the member list)."""
+        guild = self._client.get_guild(guild_id)
+        if guild is None:
+            return []
+        if not guild.chunked:
+            # Right after a start the member cache may still be empty: ask Discord for the list.
+            await guild.chunk()
+        return [member.id for member in guild.members if not member.bot and keep(member)]
+
+    def find_own_private_thread(self, channel: discord.TextChannel, name: str) -> discord.Thread | None:
+        """Return the private thread the bot made in ``channel`` under exactly this name, if it is active."""
+        me = channel.guild.me.id
+        return discord.utils.find(
+            lambda t: t.name == name and t.owner_id == me and t.type is discord.ChannelType.private_thread,
+            channel.threads,
+        )
+
+    async def create_private_thread(self, channel: discord.TextChannel, name: str, reason: str) -> discord.Thread:
+        """Create a private thread that only the bot can invite people to."""
+        return await channel.create_thread(
+            name=name,
+            type=discord.ChannelType.private_thread,
+            invitable=False,
+            auto_archive_duration=10080,
+            reason=reason,
+        )
+
+    async def readable_thread(self, thread_id: int) -> discord.Thread | None:
+        """Return a thread by id, fetching it if it is not cached; None if it is gone or cannot be read."""
+        found = self._client.get_channel(thread_id)
+        if isinstance(found, discord.Thread):
+            return found
+        try:
+            fetched = await self._client.fetch_channel(thread_id)
+        except discord.HTTPException:
+            return None
+        return fetched if isinstance(fetched, discord.Thread) else None
+
+    async def add_thread_member(self, thread_id: int, user_id: int) -> bool:
+        """Add a member to a thread; return False if the thread is gone."""
+        thread = await self.readable_thread(thread_id)
+        if thread is None:
+            return False
+        await thread.add_user(discord.Object(id=user_id))
+        return True
+
+    async def remove_thread_member(self, thread_id: int, user_id: int) -> bool:
+        """Take a member out of a thread; return False if the thread is gone."""
+        thread = await self.readable_thread(thread_id)
+        if thread is None:
+            return False
+        await thread.remove_user(discord.Object(id=user_id))
+        return True
+
+    async def post_in_thread(
+        self, thread_id: int, content: str, *, mention_user_id: int | None = None
+    ) -> discord.Message | None:
+        """Post in a thread with mentions off (but for the one member named); None if the thread is gone."""
+        thread = await self.readable_thread(thread_id)
+        if thread is None:
+            return None
+        mentions = (
+            MENTIONS_OFF
+            if mention_user_id is None
+            else discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(id=mention_user_id)])
+        )
+        return await thread.send(content, allowed_mentions=mentions)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from typing import Any
 
 import discord
@@ -12,6 +11,7 @@ from discord.ext import commands
 
 from bot import render
 from bot.app import DialogueBot
+from bot.domain import reminders as texts
 from bot.domain.errors import DialogueError
 from bot.domain.models import Dialogue
 from bot.domain.reminders import MAX_COMMITMENT, MIN_COMMITMENT
@@ -21,10 +21,6 @@ from .common import answer, dialogue_autocomplete, timezone_autocomplete
 __all__ = ("Leaders", "LeadersGroup", "remind_command", "setup")
 
 log = logging.getLogger(__name__)
-
-
-def _describe_zone(timezone: str, hour: int, own: bool) -> str:
-    return f"{hour:02d}:00 {timezone}" + ("" if own else " (dialogue's zone)")
 
 
 class LeadersGroup(app_commands.Group):
@@ -56,19 +52,15 @@ class LeadersGroup(app_commands.Group):
             if member.bot:
                 raise DialogueError("Bots cannot be conversation leaders; nothing was changed.")
             found = await self._dialogue(interaction, dialogue)
-            leader, added = await self.service.add(found, member.id, commitment)
-            if not added:
-                return f"{member.mention} already leads “{found.title}”; their commitment is now {commitment} a day."
-            text = (
-                f"{member.mention} is now a conversation leader of “{found.title}” ({leader.commitment} posts a day)."
-            )
+            result = await self.service.add(found, member.id, commitment)
             current = await self.service.leader(found.id, member.id)
-            if current is not None and not current.reachable:
-                return (
-                    text + " Their direct messages are closed: their reminders go to the private Leaders thread "
-                    "(held until it is created at the opening)."
-                )
-            return text + " They have been sent a welcome."
+            return texts.added_reply(
+                user_id=member.id,
+                title=found.title,
+                commitment=result.leader.commitment,
+                new=result.new,
+                reachable=current is None or current.reachable,
+            )
 
         await answer(interaction, run)
 
@@ -79,7 +71,7 @@ class LeadersGroup(app_commands.Group):
         async def run() -> str:
             found = await self._dialogue(interaction, dialogue)
             await self.service.remove(found, member.id)
-            return f"{member.mention} is no longer a leader of “{found.title}”; they will get no more reminders."
+            return texts.removed_reply(user_id=member.id, title=found.title)
 
         await answer(interaction, run)
 
@@ -89,19 +81,11 @@ class LeadersGroup(app_commands.Group):
     async def list(self, interaction: discord.Interaction, dialogue: str) -> None:
         async def run() -> str:
             found = await self._dialogue(interaction, dialogue)
-            leaders = await self.service.roster(found.id)
-            if not leaders:
-                return f"“{found.title}” has no leaders yet. Add them with `/dialogue leaders add`."
-            lines = [f"**Leaders of “{found.title}”** ({len(leaders)})"]
-            for leader in leaders:
-                zone = await self.service.zone_for(found, leader.user_id)
-                reach = "reachable" if leader.reachable else "unreachable (DMs closed)"
-                lines.append(
-                    f"- <@{leader.user_id}>: {leader.commitment} a day, check-ins at "
-                    f"{_describe_zone(zone.timezone, zone.hour, zone.own)}, {reach}; "
-                    f"added {render.timestamp(leader.added_at, 'R')}"
-                )
-            return "\n".join(lines)
+            lines = [
+                texts.RosterLine(leader, await self.service.zone_for(found, leader.user_id))
+                for leader in await self.service.roster(found.id)
+            ]
+            return texts.roster_text(found.title, lines)
 
         await answer(interaction, run)
 
@@ -157,16 +141,7 @@ def remind_command(bot: DialogueBot) -> app_commands.Command[Any, ..., None]:
         async def run() -> str:
             found = await bot.dialogues.resolve(interaction.guild_id or 0, dialogue)
             results = await service.broadcast(found, str(interaction.id), message)
-            ways = Counter(result.via for result in results)
-            parts = [
-                f"{ways['dm']} by direct message",
-                f"{ways['thread']} in the Leaders thread (DMs closed)",
-            ]
-            if ways["held"]:
-                parts.append(f"{ways['held']} held for the Leaders thread (DMs closed, it opens with the dialogue)")
-            if ways["retry"]:
-                parts.append(f"{ways['retry']} to be retried (Discord failed)")
-            return f"Sent to the leaders of “{found.title}”: " + ", ".join(parts) + "."
+            return texts.broadcast_reply(found.title, [result.via for result in results])
 
         await answer(interaction, run)
 

@@ -11,7 +11,7 @@ fall-back day is the first one.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -23,24 +23,46 @@ __all__ = (
     "LATE_LIMIT",
     "MAX_LISTED",
     "PLANNED_KINDS",
+    "CheckinCounts",
     "CheckinReport",
     "Kind",
     "Leader",
+    "LeaderCounts",
+    "Leadership",
+    "MemberZone",
+    "Outcome",
+    "Owed",
     "Planned",
+    "Reconciled",
     "Reminder",
     "ReminderState",
+    "RosterLine",
+    "ThreadLink",
     "UnansweredPost",
+    "Via",
+    "Zone",
+    "ZoneSource",
+    "added_reply",
+    "broadcast_reply",
     "broadcast_text",
     "checkin_text",
     "checkin_times",
     "closes_soon_text",
     "jump_link",
+    "leaders_thread_intro",
+    "leaders_thread_name",
     "local_instant",
     "opened_text",
     "opens_soon_text",
     "plan",
+    "plan_key",
+    "reconcile",
+    "removed_reply",
+    "roster_text",
     "stale_reason",
+    "status_text",
     "thanks_text",
+    "thread_post_text",
     "welcome_text",
 )
 
@@ -56,7 +78,7 @@ MAX_COMMITMENT = 20
 
 
 class Kind(enum.StrEnum):
-    """What a leader's reminder is for; stored as its value."""
+    """What a reminder is for."""
 
     WELCOME = "welcome"
     OPENS_SOON = "opens_soon"
@@ -73,7 +95,7 @@ PLANNED_KINDS: tuple[Kind, ...] = (Kind.OPENS_SOON, Kind.CHECKIN, Kind.CLOSES_SO
 
 
 class ReminderState(enum.StrEnum):
-    """Whether a reminder is still due, was sent, was skipped or waits for the Leaders thread."""
+    """Where a reminder row is in its life: pending -> sent | skipped | held (-> sent)."""
 
     PENDING = "pending"
     SENT = "sent"
@@ -81,9 +103,52 @@ class ReminderState(enum.StrEnum):
     HELD = "held"  # DMs closed before the Leaders thread existed: posted there once it is created
 
 
+class Via(enum.StrEnum):
+    """How a sent reminder reached its leader (``reminders.via``)."""
+
+    DM = "dm"
+    THREAD = "thread"  # the private Leaders thread, because the leader's DMs are closed
+
+
+class Outcome(enum.StrEnum):
+    """What one delivery attempt did."""
+
+    DM = "dm"
+    THREAD = "thread"
+    HELD = "held"  # kept for the Leaders thread, which does not exist yet
+    SKIPPED = "skipped"  # stale, or no longer a leader: recorded as skipped
+    RETRY = "retry"  # Discord failed; tried again later
+    NONE = "none"  # already done by someone else
+
+
+class ZoneSource(enum.StrEnum):
+    """Who chose a member's stored time zone (``members.source``): only the member's own choice outranks a plan."""
+
+    SELF = "self"
+    PLAN = "plan"
+
+
+@dataclass(frozen=True, slots=True)
+class MemberZone:
+    """A member's stored time zone and check-in hour in one server."""
+
+    timezone: str
+    hour: int
+    source: ZoneSource
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """Where and when a leader's check-ins fall; ``own`` is False while the dialogue's zone stands in."""
+
+    timezone: str
+    hour: int
+    own: bool
+
+
 @dataclass(frozen=True, slots=True)
 class Leader:
-    """A conversation leader of one dialogue, with their daily commitment."""
+    """One leader of one dialogue (active while ``removed_at`` is None)."""
 
     dialogue_id: int
     user_id: int
@@ -99,8 +164,35 @@ class Leader:
 
 
 @dataclass(frozen=True, slots=True)
+class Leadership:
+    """An active leader with the dialogue's window and every zone input planning needs, read in one query."""
+
+    dialogue_id: int
+    guild_id: int
+    user_id: int
+    added_at: datetime
+    state: State
+    opens_at: datetime
+    closes_at: datetime
+    opened_at: datetime | None
+    closed_at: datetime | None
+    dialogue_timezone: str
+    member_timezone: str | None  # what the member (or a plan) stored for this server
+    member_hour: int | None
+    plan_hour: int | None  # the dialogue's plan file [reminders] checkin_hour
+    leaders_thread_id: int | None
+    planned_with: str | None = None  # plan_key() of the inputs the stored rows were planned from
+
+    def zone(self, default_hour: int) -> Zone:
+        """Return the leader's own zone and hour, or the dialogue's zone at the plan's (or default) hour."""
+        if self.member_timezone is not None and self.member_hour is not None:
+            return Zone(self.member_timezone, self.member_hour, True)
+        return Zone(self.dialogue_timezone, default_hour if self.plan_hour is None else self.plan_hour, False)
+
+
+@dataclass(frozen=True, slots=True)
 class Reminder:
-    """One stored reminder to a leader: when it is due, and how it went."""
+    """One message owed to one leader, as stored."""
 
     id: int
     dialogue_id: int
@@ -110,7 +202,7 @@ class Reminder:
     due_at: datetime
     state: ReminderState
     sent_at: datetime | None
-    via: str | None
+    via: Via | None
     body: str | None
     note: str | None
 
@@ -125,8 +217,53 @@ class Planned:
 
 
 @dataclass(frozen=True, slots=True)
+class Owed:
+    """A reminder row that should exist for one leader."""
+
+    dialogue_id: int
+    user_id: int
+    kind: Kind
+    key: str
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciled:
+    """What re-planning changes: pending rows to drop (by id) and rows to add."""
+
+    drop: tuple[int, ...]
+    add: tuple[Planned, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadLink:
+    """A seed thread named in the opening message."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinCounts:
+    """The post counts one check-in reports, from one query."""
+
+    own_last_day: int
+    own_total: int
+    total: int
+    new_since_last: int
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderCounts:
+    """One leader's posts in the last 24 hours and in total."""
+
+    last_day: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
 class UnansweredPost:
-    """A post nobody has replied to yet, as a check-in lists it."""
+    """A post still waiting for someone else's answer."""
 
     message_id: int
     channel_id: int  # the thread, or the dialogue channel for a top-level post
@@ -137,7 +274,7 @@ class UnansweredPost:
 
 @dataclass(frozen=True, slots=True)
 class CheckinReport:
-    """What a leader's daily check-in says: their posts, the dialogue's, and what waits for a reply."""
+    """Everything a check-in message says."""
 
     title: str
     commitment: int
@@ -202,6 +339,46 @@ def plan(
     if closes_soon > opens_at and closes_soon >= now:
         wanted.append(Planned(Kind.CLOSES_SOON, f"closes_soon:{_epoch(closes_soon)}", closes_soon))
     return wanted
+
+
+def plan_key(
+    *, state: State, opens_at: datetime, closes_at: datetime, added_at: datetime, timezone: str, hour: int
+) -> str:
+    """Name every input of ``plan`` but the clock: rows planned under the same key need no re-planning.
+
+    A later ``now`` only narrows what ``plan`` wants to rows that already exist, so an unchanged key means
+    re-planning would change nothing.
+    """
+    phase = "scheduled" if state is State.SCHEDULED else "live"
+    return f"{phase}|{_epoch(opens_at)}|{_epoch(closes_at)}|{_epoch(added_at)}|{timezone}|{hour}"
+
+
+def reconcile(wanted: Sequence[Planned], existing: Sequence[Reminder], timezone: str, now: datetime) -> Reconciled:
+    """Compare one leader's wanted time-driven rows with the stored ones; return what to drop and add.
+
+    ``existing`` holds the leader's stored rows of the planned kinds (at least those due from a day before
+    ``now``). Only pending rows due at or after ``now`` are dropped: overdue ones are left to delivery, which
+    decides whether they are still worth sending. A key stored in any state is never added again, and a
+    local day whose check-in was sent gets no second one (a new hour or zone must not add one).
+    """
+    local = ZoneInfo(timezone)
+    served = {
+        row.due_at.astimezone(local).date()
+        for row in existing
+        if row.kind is Kind.CHECKIN and row.state is ReminderState.SENT
+    }
+    kept = [w for w in wanted if w.kind is not Kind.CHECKIN or w.due_at.astimezone(local).date() not in served]
+    keys = {w.key for w in kept}
+    stored = {row.key for row in existing}
+    drop = tuple(
+        row.id
+        for row in existing
+        if row.state is ReminderState.PENDING
+        and row.kind in PLANNED_KINDS
+        and row.due_at >= now
+        and row.key not in keys
+    )
+    return Reconciled(drop=drop, add=tuple(w for w in kept if w.key not in stored))
 
 
 def stale_reason(
@@ -308,15 +485,15 @@ def opens_soon_text(*, title: str, opens_at: datetime, questions: Sequence[str])
     return "\n".join(lines)
 
 
-def opened_text(*, title: str, channel_link: str, threads: Sequence[tuple[str, str]], closes_at: datetime) -> str:
-    """The DM at opening, linking the channel and each thread."""
+def opened_text(*, title: str, channel_link: str, threads: Sequence[ThreadLink], closes_at: datetime) -> str:
+    """The "it is live" DM: the channel and each seed thread, with the closing time."""
     lines = [
         "Your dialogue reminder",
         f"**{title}** is live now, until {_ts(closes_at)}: {channel_link}",
     ]
     if threads:
         lines.append("Seed threads:")
-        lines += [f"- {name}: {link}" for name, link in threads]
+        lines += [f"- {thread.name}: {thread.url}" for thread in threads]
     return "\n".join(lines)
 
 
@@ -376,3 +553,101 @@ def thanks_text(*, title: str, own_total: int) -> str:
 def broadcast_text(*, title: str, message: str) -> str:
     """A facilitator's message to every leader, under the dialogue's title."""
     return "\n".join(("A message from your dialogue facilitators", f"**{title}**", message))
+
+
+# ----- the private Leaders thread and the status report ---------------------------------------------
+
+
+def leaders_thread_name(dialogue_id: int) -> str:
+    """Name the private Leaders thread after its dialogue: the id is what adoption after a crash matches."""
+    return f"Leaders · #{dialogue_id}"
+
+
+def leaders_thread_intro() -> str:
+    """The Leaders thread's first message."""
+    return (
+        "This private thread is the backstage room for the conversation leaders and facilitators "
+        "of this dialogue. Reminders for leaders whose direct messages are closed are posted here."
+    )
+
+
+def thread_post_text(user_id: int, text: str, *, held: bool) -> str:
+    """A reminder posted in the Leaders thread for a leader whose DMs are closed (mentions that leader)."""
+    note = "held until this thread existed, because" if held else "posted here because"
+    return f"<@{user_id}> ({note} your direct messages are closed)\n{text}"
+
+
+def status_text(leaders: Sequence[Leader], counts: Mapping[int, LeaderCounts]) -> str:
+    """The leaders' part of /dialogue status: posts in 24 hours and in total, commitment, reachability."""
+    if not leaders:
+        return "**Leaders**: none. Add them with `/dialogue leaders add`."
+    lines = [f"**Leaders** ({len(leaders)})"]
+    for leader in leaders:
+        found = counts.get(leader.user_id, LeaderCounts(0, 0))
+        reach = (
+            "reachable by DM" if leader.reachable else "**unreachable**: DMs closed, reminders go to the Leaders thread"
+        )
+        lines.append(
+            f"- <@{leader.user_id}>: {found.last_day} in the last 24 hours (commitment {leader.commitment} a day), "
+            f"{found.total} in total; {reach}"
+        )
+    return "\n".join(lines)
+
+
+# ----- replies to facilitators (ephemeral) -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RosterLine:
+    """One leader in ``/dialogue leaders list``, with where their check-ins fall."""
+
+    leader: Leader
+    zone: Zone
+
+
+def added_reply(*, user_id: int, title: str, commitment: int, new: bool, reachable: bool) -> str:
+    """Answer ``/dialogue leaders add``."""
+    if not new:
+        return f"<@{user_id}> already leads “{title}”; their commitment is now {commitment} a day."
+    text = f"<@{user_id}> is now a conversation leader of “{title}” ({commitment} posts a day)."
+    if not reachable:
+        return (
+            text + " Their direct messages are closed: their reminders go to the private Leaders thread "
+            "(held until it is created at the opening)."
+        )
+    return text + " They have been sent a welcome."
+
+
+def removed_reply(*, user_id: int, title: str) -> str:
+    """Answer ``/dialogue leaders remove``."""
+    return f"<@{user_id}> is no longer a leader of “{title}”; they will get no more reminders."
+
+
+def roster_text(title: str, lines: Sequence[RosterLine]) -> str:
+    """Answer ``/dialogue leaders list``: commitment, check-in time and reachability of each leader."""
+    if not lines:
+        return f"“{title}” has no leaders yet. Add them with `/dialogue leaders add`."
+    out = [f"**Leaders of “{title}”** ({len(lines)})"]
+    for line in lines:
+        leader, zone = line.leader, line.zone
+        reach = "reachable" if leader.reachable else "unreachable (DMs closed)"
+        where = f"{zone.hour:02d}:00 {zone.timezone}" + ("" if zone.own else " (dialogue's zone)")
+        out.append(
+            f"- <@{leader.user_id}>: {leader.commitment} a day, check-ins at {where}, {reach}; "
+            f"added {_ts(leader.added_at, 'R')}"
+        )
+    return "\n".join(out)
+
+
+def broadcast_reply(title: str, outcomes: Sequence[Outcome]) -> str:
+    """Answer ``/dialogue remind-leaders``: how many were reached, and how."""
+    count = {outcome: outcomes.count(outcome) for outcome in Outcome}
+    parts = [
+        f"{count[Outcome.DM]} by direct message",
+        f"{count[Outcome.THREAD]} in the Leaders thread (DMs closed)",
+    ]
+    if count[Outcome.HELD]:
+        parts.append(f"{count[Outcome.HELD]} held for the Leaders thread (DMs closed, it opens with the dialogue)")
+    if count[Outcome.RETRY]:
+        parts.append(f"{count[Outcome.RETRY]} to be retried (Discord failed)")
+    return f"Sent to the leaders of “{title}”: " + ", ".join(parts) + "."

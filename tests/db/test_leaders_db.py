@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
+import db.checkins as checkins_db
 import db.dialogues as dialogues_db
 import db.leaders as leaders_db
 import db.posts as posts_db
+import db.reminders as reminders_db
 from bot.domain.models import Dialogue, DialogueDraft, State
-from bot.domain.reminders import Kind, Planned, ReminderState
+from bot.domain.reminders import Kind, Owed, Planned, ReminderState, Via, reconcile
 from db import Database
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -53,43 +55,66 @@ async def test_add_remove_and_readd_a_leader(database: Database) -> None:
 
 async def test_claim_is_compare_and_set(database: Database) -> None:
     dialogue = await create(database)
-    reminder = await leaders_db.add_reminder(database, dialogue.id, ALICE, Kind.WELCOME, "welcome:1", NOW)
-    same = await leaders_db.add_reminder(database, dialogue.id, ALICE, Kind.WELCOME, "welcome:1", NOW)
+    owed = Owed(dialogue.id, ALICE, Kind.WELCOME, "welcome:1", NOW)
+    reminder = await reminders_db.add_reminder(database, owed)
+    same = await reminders_db.add_reminder(database, owed)
     assert same.id == reminder.id  # planning twice never makes two rows
-    assert await leaders_db.claim(database, reminder.id, NOW, source=ReminderState.PENDING) is True
-    assert await leaders_db.claim(database, reminder.id, NOW, source=ReminderState.PENDING) is False
-    await leaders_db.hold(database, reminder.id, "body")
-    held = await leaders_db.get_reminder(database, reminder.id)
+    assert await reminders_db.claim(database, reminder.id, NOW, source=ReminderState.PENDING) is True
+    assert await reminders_db.claim(database, reminder.id, NOW, source=ReminderState.PENDING) is False
+    await reminders_db.hold(database, reminder.id, "body")
+    held = await reminders_db.get_reminder(database, reminder.id)
     assert held is not None and (held.state, held.body, held.sent_at) == (ReminderState.HELD, "body", None)
-    assert await leaders_db.claim(database, reminder.id, NOW, source=ReminderState.HELD) is True
-    assert await leaders_db.claim(database, reminder.id, NOW, source=ReminderState.HELD) is False
-    await leaders_db.set_via(database, reminder.id, "thread")
-    sent = await leaders_db.get_reminder(database, reminder.id)
-    assert sent is not None and (sent.state, sent.via, sent.sent_at) == (ReminderState.SENT, "thread", NOW)
+    assert await reminders_db.claim(database, reminder.id, NOW, source=ReminderState.HELD) is True
+    assert await reminders_db.claim(database, reminder.id, NOW, source=ReminderState.HELD) is False
+    await reminders_db.set_via(database, reminder.id, Via.THREAD)
+    sent = await reminders_db.get_reminder(database, reminder.id)
+    assert sent is not None and (sent.state, sent.via, sent.sent_at) == (ReminderState.SENT, Via.THREAD, NOW)
+
+
+async def test_a_released_reminder_waits_until_its_retry_time(database: Database) -> None:
+    dialogue = await create(database)
+    reminder = await reminders_db.add_reminder(database, Owed(dialogue.id, ALICE, Kind.CHECKIN, "checkin:1", NOW))
+    assert [r.id for r in await reminders_db.due(database, NOW, 10)] == [reminder.id]
+    assert await reminders_db.claim(database, reminder.id, NOW, source=ReminderState.PENDING)
+    assert await reminders_db.due(database, NOW, 10) == []
+    retry = NOW + timedelta(minutes=10)
+    assert await reminders_db.release(database, reminder.id, "Discord failed: HTTP 500", retry)
+    assert await reminders_db.due(database, retry - timedelta(seconds=1), 10) == []
+    assert await reminders_db.next_wake(database) == retry
+    back = await reminders_db.due(database, retry, 10)
+    assert [(r.id, r.state, r.due_at) for r in back] == [(reminder.id, ReminderState.PENDING, NOW)]
+
+
+async def replan(database: Database, dialogue: Dialogue, wanted: list[Planned], now: datetime) -> tuple[int, ...]:
+    """Reconcile ALICE's stored rows with ``wanted`` and apply it, as the planner does; return the dropped ids."""
+    stored = await reminders_db.planned_rows(database, now - timedelta(days=2), [dialogue.id])
+    change = reconcile(wanted, stored, "UTC", now)
+    owed = [Owed(dialogue.id, ALICE, p.kind, p.key, p.due_at) for p in change.add]
+    await reminders_db.apply_plan(database, change.drop, owed, {})
+    return change.drop
 
 
 async def test_replan_drops_only_future_pending_rows_that_are_no_longer_wanted(database: Database) -> None:
     dialogue = await create(database)
     at = [OPENS + timedelta(days=n, hours=2) for n in range(3)]
     wanted = [Planned(Kind.CHECKIN, f"checkin:{int(t.timestamp())}", t) for t in at]
-    assert await leaders_db.replan(database, dialogue.id, ALICE, wanted, NOW) == []
-    rows = await leaders_db.reminders_for(database, dialogue.id, ALICE)
+    assert await replan(database, dialogue, wanted, NOW) == ()
+    assert await replan(database, dialogue, wanted, NOW) == ()  # planning twice changes nothing
+    rows = await reminders_db.reminders_for(database, dialogue.id, ALICE)
     assert [r.due_at for r in rows] == at
     # The first was sent; the second is overdue and still pending; the zone changed for the future.
-    await leaders_db.claim(database, rows[0].id, at[0], source=ReminderState.PENDING)
+    await reminders_db.claim(database, rows[0].id, at[0], source=ReminderState.PENDING)
     now = at[1] + timedelta(minutes=5)
     moved = [Planned(Kind.CHECKIN, f"checkin:{int(t.timestamp())}", t) for t in (at[2] + timedelta(hours=3),)]
-    dropped = await leaders_db.replan(database, dialogue.id, ALICE, moved, now)
-    assert dropped == [rows[2].id]
-    after = await leaders_db.reminders_for(database, dialogue.id, ALICE)
+    assert await replan(database, dialogue, moved, now) == (rows[2].id,)
+    after = await reminders_db.reminders_for(database, dialogue.id, ALICE)
     assert [(r.due_at, r.state) for r in after] == [
         (at[0], ReminderState.SENT),
-        (at[1], ReminderState.PENDING),  # left for its job to judge (late or stale)
+        (at[1], ReminderState.PENDING),  # left for delivery to judge (late or stale)
         (at[2] + timedelta(hours=3), ReminderState.PENDING),
     ]
-    skipped = await leaders_db.skip(database, dialogue.id, ALICE, now, "no longer a leader")
-    assert sorted(skipped) == sorted([after[1].id, after[2].id])
-    assert await leaders_db.pending(database) == []
+    assert await reminders_db.skip(database, dialogue.id, ALICE, now, "no longer a leader") == 2
+    assert await reminders_db.pending(database) == []
 
 
 async def record(
@@ -138,12 +163,15 @@ async def test_unanswered_posts_and_counts(database: Database) -> None:
     await record(database, dialogue, 8011, BOB, thread=seed, at=t, reply_to=8010)
     await posts_db.clear(database, [8011], t)  # a deleted reply answers nothing
 
-    found = await leaders_db.unanswered(database, dialogue.id, CHANNEL, t + timedelta(hours=12))
+    found = await checkins_db.unanswered(database, dialogue.id, CHANNEL, t + timedelta(hours=12))
     # Answered: 8001 (bob replied), 8002, 8005, 8009 (someone else posted after them in the seed thread),
     # 8003 (bob posted in her thread). Waiting: alice's quiet topic, and bob's last word in chen's topic.
     assert [p.message_id for p in found] == [8006, 8007, 8004]
     assert {p.message_id: p.where for p in found}[8006] == "Quiet"
-    assert await leaders_db.post_count(database, dialogue.id) == 9
-    assert await leaders_db.post_count(database, dialogue.id, author_id=BOB) == 2
-    assert await leaders_db.post_count(database, dialogue.id, since=t) == 2  # 8004 and 8010
+    counts = await checkins_db.checkin_counts(database, dialogue.id, BOB, day_start=t, since=t)
+    assert (counts.total, counts.own_total, counts.new_since_last, counts.own_last_day) == (9, 2, 2, 1)  # 8004, 8010
+    await leaders_db.add_leader(database, dialogue.id, BOB, 2, NOW)
+    await leaders_db.add_leader(database, dialogue.id, CHEN, 2, NOW)
+    by_leader = await checkins_db.leader_counts(database, dialogue.id, t)
+    assert {user: (c.last_day, c.total) for user, c in by_leader.items()} == {BOB: (1, 2), CHEN: (0, 3)}
     assert await leaders_db.leaders_thread(database, dialogue.id) == backstage

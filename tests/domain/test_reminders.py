@@ -11,11 +11,16 @@ from bot.domain.models import State
 from bot.domain.reminders import (
     CheckinReport,
     Kind,
+    Planned,
+    Reminder,
+    ReminderState,
     UnansweredPost,
     checkin_text,
     checkin_times,
     local_instant,
     plan,
+    plan_key,
+    reconcile,
     stale_reason,
 )
 
@@ -198,3 +203,57 @@ def test_checkin_text_with_long_names_fits_one_message() -> None:
     text = checkin_text(report)
     assert len(text) <= 2000
     assert text.endswith("… and 22 more.")  # 8 lines fit, so 22 of the 30 are counted
+
+
+# ----- re-planning: what to drop and add --------------------------------------------------------------
+
+
+def _row(number: int, kind: Kind, due: datetime, state: ReminderState) -> Reminder:
+    key = f"{kind.value}:{int(due.timestamp())}"
+    return Reminder(number, 1, 7, kind, key, due, state, None, None, None, None)
+
+
+def _planned(kind: Kind, due: datetime) -> Planned:
+    return Planned(kind, f"{kind.value}:{int(due.timestamp())}", due)
+
+
+def test_reconcile_drops_only_future_pending_rows_and_adds_only_missing_keys() -> None:
+    now = utc(2026, 1, 2, 12)
+    sent = _row(1, Kind.CHECKIN, utc(2026, 1, 2, 9), ReminderState.SENT)  # today's, already sent
+    overdue = _row(2, Kind.CHECKIN, utc(2026, 1, 2, 11), ReminderState.PENDING)  # left for delivery to judge
+    moved = _row(3, Kind.CHECKIN, utc(2026, 1, 3, 9), ReminderState.PENDING)  # the hour changed: dropped
+    kept = _row(4, Kind.CLOSES_SOON, utc(2026, 1, 4, 1), ReminderState.PENDING)  # still wanted
+    welcome = _row(5, Kind.WELCOME, utc(2026, 1, 5), ReminderState.PENDING)  # not a planned kind: never dropped
+    wanted = [
+        _planned(Kind.CHECKIN, utc(2026, 1, 2, 14)),  # a second check-in today: not added
+        _planned(Kind.CHECKIN, utc(2026, 1, 3, 14)),
+        _planned(Kind.CLOSES_SOON, utc(2026, 1, 4, 1)),
+    ]
+    change = reconcile(wanted, [sent, overdue, moved, kept, welcome], "UTC", now)
+    assert change.drop == (3,)
+    assert change.add == (wanted[1],)
+    # Planning again against the result changes nothing.
+    after = [sent, overdue, kept, welcome, _row(6, Kind.CHECKIN, utc(2026, 1, 3, 14), ReminderState.PENDING)]
+    assert reconcile(wanted, after, "UTC", now).drop == () and reconcile(wanted, after, "UTC", now).add == ()
+
+
+def test_plan_key_names_every_input_but_the_clock() -> None:
+    inputs = {
+        "state": State.OPEN,
+        "opens_at": utc(2026, 1, 1),
+        "closes_at": utc(2026, 1, 5),
+        "added_at": utc(2025, 12, 30),
+        "timezone": "Asia/Kathmandu",
+        "hour": 9,
+    }
+    key = plan_key(**inputs)  # type: ignore[arg-type]
+    assert plan_key(**{**inputs, "state": State.FAILED}) == key  # type: ignore[arg-type]  # the same plan
+    for name, other in [
+        ("state", State.SCHEDULED),
+        ("opens_at", utc(2026, 1, 2)),
+        ("closes_at", utc(2026, 1, 6)),
+        ("added_at", utc(2026, 1, 1)),
+        ("timezone", "UTC"),
+        ("hour", 8),
+    ]:
+        assert plan_key(**{**inputs, name: other}) != key, name  # type: ignore[arg-type]

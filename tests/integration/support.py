@@ -71,6 +71,15 @@ def thread(channel: simcord.ChannelHandle, name: str) -> simcord.ChannelHandle:
     return next(t for t in channel.threads if t.name == name)
 
 
+def is_leaders_thread(thread: simcord.ChannelHandle) -> bool:
+    """The private Leaders thread is named after its dialogue: "Leaders · #12"."""
+    return thread.name.startswith("Leaders · #")
+
+
+def leaders_thread(channel: simcord.ChannelHandle) -> simcord.ChannelHandle:
+    return next(t for t in channel.threads if is_leaders_thread(t))
+
+
 def bot_messages(channel: simcord.ChannelHandle, world: World) -> list[discord.Message]:
     """What the bot itself wrote in a channel (not system notices)."""
     return [m for m in channel.history() if m.author.id == world.bot.user.id and m.type is discord.MessageType.default]

@@ -19,7 +19,17 @@ from bot.steps import step_nonce
 from db import Database
 from db.posts import stats as stats_of
 from tests.conftest import World
-from tests.integration.support import DAY, HOUR, bot_messages, channel, create_dialogue, reload, run, stats
+from tests.integration.support import (
+    DAY,
+    HOUR,
+    bot_messages,
+    channel,
+    create_dialogue,
+    is_leaders_thread,
+    reload,
+    run,
+    stats,
+)
 from tests.integration.test_plan_import import OPENS, PLAN, import_plan
 
 MINUTE = 60
@@ -416,7 +426,7 @@ async def test_closing_five_threads_costs_at_most_t_plus_4_calls(world: World) -
     threads = await dialogues_db.thread_ids(world.bot.database, dialogue_id)
     assert len(threads) >= 5  # the five seed threads (and the private Leaders thread, if there is one)
     for thread in room.threads:
-        if thread.name != "Leaders":
+        if not is_leaders_thread(thread):
             await world.alice.send(thread, "A reply the bot saw live.")
     # One thread went quiet and was archived: it is no longer in the bot's cache.
     quiet = world.bot.get_channel(room.threads[0].id)

@@ -17,7 +17,7 @@ from bot.domain.models import BotMessageKind, Dialogue, State
 from bot.domain.parsing import distinct_name
 from bot.steps import step_nonce
 from tests.conftest import World
-from tests.integration.support import DAY, HOUR, bot_messages, channel, create_dialogue, reload, run
+from tests.integration.support import DAY, HOUR, bot_messages, channel, create_dialogue, is_leaders_thread, reload, run
 
 OPENS = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)  # 10:00 in Zurich
 
@@ -203,7 +203,7 @@ async def test_a_question_whose_post_failed_is_posted_in_its_own_thread_on_retry
     questions = await dialogues_db.questions(world.bot.database, dialogue.id)
     assert questions[0].thread_id == first.thread_id
     room = channel(world, failed)
-    assert len([t for t in room.threads if t.name != "Leaders"]) == 2
+    assert len([t for t in room.threads if not is_leaders_thread(t)]) == 2
     for question in questions:
         posts = bot_messages(thread_of(world, question.thread_id), world)
         assert [m.content for m in posts] == [render.seed_post(question)]

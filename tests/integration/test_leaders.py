@@ -10,9 +10,11 @@ import simcord
 
 import db.dialogues as dialogues_db
 import db.leaders as leaders_db
+import db.reminders as reminders_db
 from bot import create_bot
 from bot.domain.models import Dialogue, State
-from bot.domain.reminders import Kind, ReminderState
+from bot.domain.reminders import Kind, Owed, ReminderState, Via
+from db import Database
 from tests.conftest import World
 
 HOUR = 3600
@@ -106,6 +108,11 @@ def thread_named(channel: simcord.ChannelHandle, name: str) -> simcord.ChannelHa
     return next(t for t in channel.threads if t.name == name)
 
 
+def leaders_room(channel: simcord.ChannelHandle, dialogue: Dialogue) -> simcord.ChannelHandle:
+    """The dialogue's private Leaders thread, named after the dialogue's id."""
+    return thread_named(channel, f"Leaders · #{dialogue.id}")
+
+
 async def go_offline(world: World) -> None:
     """Stop the bot as a crash would; time can then pass without it."""
     await world.bot.close()
@@ -146,7 +153,7 @@ async def test_checkins_arrive_at_nine_local_in_kathmandu_and_toronto_across_dst
     # Someone who is not a leader hears nothing.
     assert dms(chen) == []
     # Every reminder row was sent once, by DM.
-    rows = await leaders_db.reminders_for(world.bot.database, dialogue.id)
+    rows = await reminders_db.reminders_for(world.bot.database, dialogue.id)
     assert all(r.state is ReminderState.SENT and r.via == "dm" for r in rows), rows
     assert all(r.user_id in (alice.id, bob.id) for r in rows)
 
@@ -212,7 +219,7 @@ async def test_closed_dms_are_held_then_posted_in_the_private_leaders_thread(wor
     assert "direct messages are closed" in await add_leader(world, dialogue, bob)
     assert dms_starting(alice, "Your dialogue role")
     assert dms(bob) == []
-    rows = await leaders_db.reminders_for(world.bot.database, dialogue.id, bob.id)
+    rows = await reminders_db.reminders_for(world.bot.database, dialogue.id, bob.id)
     assert [(r.kind, r.state) for r in rows if r.kind is Kind.WELCOME] == [(Kind.WELCOME, ReminderState.HELD)]
 
     status = await world.fac.slash(world.general, "dialogue status", dialogue=str(dialogue.id))
@@ -221,7 +228,7 @@ async def test_closed_dms_are_held_then_posted_in_the_private_leaders_thread(wor
     await advance_to(world, utc(2026, 1, 1, 2))
     dialogue = await reload(world, dialogue.id)
     channel = dialogue_channel(world, dialogue)
-    leaders_thread = thread_named(channel, "Leaders")
+    leaders_thread = leaders_room(channel, dialogue)
     backend_thread = world.env.backend.channels[leaders_thread.id]
     assert backend_thread.type == discord.ChannelType.private_thread.value
     assert {alice.id, bob.id, world.fac.id} <= set(backend_thread.thread_members)
@@ -237,7 +244,7 @@ async def test_closed_dms_are_held_then_posted_in_the_private_leaders_thread(wor
     assert mentioned and all(m == {"parse": [], "users": [bob.id]} for m in mentioned), mentioned
     assert all(
         r.via == "thread"
-        for r in await leaders_db.reminders_for(world.bot.database, dialogue.id, bob.id)
+        for r in await reminders_db.reminders_for(world.bot.database, dialogue.id, bob.id)
         if r.state is ReminderState.SENT
     )
 
@@ -321,7 +328,7 @@ async def test_restarts_send_no_duplicate_and_no_stale_reminder(world: World) ->
     await advance_to(world, utc(2026, 1, 4, 2))
     assert checkins(alice) == [utc(2026, 1, 1, 9), utc(2026, 1, 2, 11)]
     assert not [line for line in dms(alice) if "closes tomorrow" in line.content]
-    rows = {r.key: r for r in await leaders_db.reminders_for(world.bot.database, dialogue.id, alice.id)}
+    rows = {r.key: r for r in await reminders_db.reminders_for(world.bot.database, dialogue.id, alice.id)}
     stale = rows[f"checkin:{int(utc(2026, 1, 3, 9).timestamp())}"]
     assert (stale.state, stale.note) == (ReminderState.SKIPPED, "missed by more than 6 hours")
     assert rows[f"closes_soon:{int(utc(2026, 1, 3, 1).timestamp())}"].state is ReminderState.SKIPPED
@@ -345,7 +352,7 @@ async def test_opens_tomorrow_is_skipped_when_the_bot_was_down_until_after_the_o
     await advance_to(world, utc(2026, 1, 3, 2))
     assert first_lines(alice) == ["Your dialogue role", "Your dialogue reminder"]
     assert "is live now" in dms(alice)[-1].content
-    rows = await leaders_db.reminders_for(world.bot.database, dialogue.id, alice.id)
+    rows = await reminders_db.reminders_for(world.bot.database, dialogue.id, alice.id)
     opens_soon = next(r for r in rows if r.kind is Kind.OPENS_SOON)
     assert opens_soon.state is ReminderState.SKIPPED
     await world.restart()
@@ -391,7 +398,7 @@ async def test_add_remove_extend_and_time_zone_change_reschedule(world: World) -
 
     assert first_lines(bob) == ["Your dialogue role", "Your dialogue reminder"]
     assert dms(chen) == []
-    rows = await leaders_db.reminders_for(world.bot.database, dialogue.id, bob.id)
+    rows = await reminders_db.reminders_for(world.bot.database, dialogue.id, bob.id)
     assert all(r.state is not ReminderState.PENDING for r in rows)
 
 
@@ -452,7 +459,7 @@ async def test_commands_visibility_and_refusals(world: World) -> None:
     assert "Cannot add leaders" in refused
     assert await leaders_db.get_leader(world.bot.database, dialogue.id, bob.id) is None
     assert dms(bob) == []
-    rows = await leaders_db.reminders_for(world.bot.database, dialogue.id, alice.id)
+    rows = await reminders_db.reminders_for(world.bot.database, dialogue.id, alice.id)
     assert all(r.state is not ReminderState.PENDING for r in rows)
 
 
@@ -481,13 +488,13 @@ async def test_a_leaders_thread_made_but_not_recorded_before_a_crash_is_adopted(
     await advance_to(world, utc(2026, 1, 1, 1, 30))
     dialogue = await reload(world, dialogue.id)
     room = dialogue_channel(world, dialogue)
-    made = thread_named(room, "Leaders")
+    made = leaders_room(room, dialogue)
     # Emulate a crash right after Discord made the thread: none of its parts is recorded.
     await world.bot.database.execute("DELETE FROM bot_messages WHERE kind = 'leaders_intro'")
     await world.bot.database.execute("DELETE FROM threads WHERE origin = 'leaders'")
     await world.restart()
     await world.env.advance_time(60)
-    assert [t.id for t in room.threads if t.name == "Leaders"] == [made.id]
+    assert [t.id for t in room.threads if t.name.startswith("Leaders")] == [made.id]
     assert await leaders_db.leaders_thread(world.bot.database, dialogue.id) == made.id
     members = world.env.backend.channels[made.id].thread_members
     assert {alice.id, world.fac.id} <= set(members) and chen.id not in members
@@ -516,7 +523,7 @@ async def test_thanks_for_a_leader_with_closed_dms_leaves_the_leaders_thread_loc
     close_dms(world, bob)
     await advance_to(world, utc(2026, 1, 2, 2))
     room = dialogue_channel(world, await reload(world, dialogue.id))
-    backstage = world.env.backend.channels[thread_named(room, "Leaders").id]
+    backstage = world.env.backend.channels[leaders_room(room, dialogue).id]
     posted = world.env.backend.messages[backstage.id].values()
     thanks = [m for m in posted if m.content.startswith(f"<@{bob.id}>") and "\nThank you\n" in m.content]
     assert len(thanks) == 1 and "You contributed 0 posts." in thanks[0].content
@@ -571,6 +578,114 @@ async def test_a_facilitators_message_held_for_days_is_posted_when_the_leaders_t
     assert "held" in text_of(result)
     await world.env.advance_time(2 * DAY + HOUR)
     room = dialogue_channel(world, await reload(world, dialogue.id))
-    posts = [m.content for m in thread_named(room, "Leaders").history() if m.content.startswith(f"<@{world.bob.id}>")]
+    posts = [m.content for m in leaders_room(room, dialogue).history() if m.content.startswith(f"<@{world.bob.id}>")]
     assert any("Read the framing first" in post for post in posts)
     assert not any("opens tomorrow" in post for post in posts)
+
+
+async def test_only_this_dialogues_own_leaders_thread_is_adopted_never_one_named_like_it(world: World) -> None:
+    alice = world.alice
+    dialogue = await create(world, opens="in 1h", duration="2d")
+    await add_leader(world, dialogue, alice)
+    await advance_to(world, utc(2026, 1, 1, 1, 30))
+    dialogue = await reload(world, dialogue.id)
+    room = dialogue_channel(world, dialogue)
+    made = leaders_room(room, dialogue)
+    # A moderator deleted the room and a crash lost its record; what is left in the channel only looks like it.
+    backend = world.env.backend
+    backend.delete_channel(made.id)
+    private = discord.ChannelType.private_thread.value
+    decoys = {
+        # a participant's own private thread under this dialogue's room name
+        backend.create_thread(room.id, f"Leaders · #{dialogue.id}", alice.id, type=private).id,
+        # another dialogue's room, made by the bot (as when two dialogues shared a channel)
+        backend.create_thread(room.id, f"Leaders · #{dialogue.id + 1}", world.bot.user.id, type=private).id,
+        # a room named as the bot used to name them, without a dialogue
+        backend.create_thread(room.id, "Leaders", world.bot.user.id, type=private).id,
+    }
+    await world.env.settle()
+    await world.bot.database.execute("DELETE FROM bot_messages WHERE kind = 'leaders_intro'")
+    await world.bot.database.execute("DELETE FROM threads WHERE origin = 'leaders'")
+    await world.restart()
+    await world.env.advance_time(60)
+
+    recorded = await leaders_db.leaders_thread(world.bot.database, dialogue.id)
+    assert recorded is not None and recorded not in decoys and recorded != made.id
+    fresh = backend.channels[recorded]
+    assert fresh.name == f"Leaders · #{dialogue.id}" and fresh.owner_id == world.bot.user.id
+    assert {alice.id, world.fac.id} <= set(fresh.thread_members)
+    # Nothing was posted in the look-alikes, and the leader heard of the opening once.
+    assert all(not backend.messages.get(decoy) for decoy in decoys)
+    assert first_lines(alice) == ["Your dialogue role", "Your dialogue reminder"]
+
+
+# ----- many reminders: one timer, each arrives once at its time ---------------------------------------------
+
+
+async def test_a_month_of_pending_reminders_across_restarts_each_arrive_once_at_their_time(world: World) -> None:
+    """Reminders written straight into the record (as a month of plans would leave them) survive restarts.
+
+    The scheduler holds one reminder job, never one per row; 1,000 rows keep the suite quick (the 100,000-row
+    start-up is measured by benchmarks/bench_startup.py).
+    """
+    rows_wanted = 1000
+    leaders = [world.guild.add_member(world.env.create_user(f"leader{n}")) for n in range(8)]
+    dialogue = await create(world, opens="in 1h", duration="31d")  # 1 January 01:00 to 1 February 01:00 UTC
+    for member in leaders:
+        await add_leader(world, dialogue, member)
+    await advance_to(world, utc(2026, 1, 1, 2))
+    base = {member.id: len(dms(member)) for member in leaders}  # welcome and opening
+
+    # Facilitators' messages spread over the month, several due in the same second, written while the bot is down.
+    start = utc(2026, 1, 1, 3)
+    owed = [
+        Owed(
+            dialogue.id,
+            leaders[n % len(leaders)].id,
+            Kind.BROADCAST,
+            f"broadcast:bulk{n}",
+            start + (n * 1337 % (30 * DAY)) * timedelta(seconds=1),
+        )
+        for n in range(rows_wanted)
+    ]
+    await go_offline(world)
+    database = await Database.connect(world.settings.database)
+    try:
+        for n, row in enumerate(owed):
+            await reminders_db.add_reminder(database, row, body=f"note {n}")
+    finally:
+        await database.close()
+    await come_back(world)
+    assert [job for job in world.bot.scheduler.job_ids() if job.startswith("leaders:")] == ["leaders:reminders"]
+
+    # Half the month, a restart in the middle of it, then the rest.
+    await advance_to(world, utc(2026, 1, 16, 0, 0, 30))
+    await world.restart()
+    assert [job for job in world.bot.scheduler.job_ids() if job.startswith("leaders:")] == ["leaders:reminders"]
+    await advance_to(world, utc(2026, 1, 31, 12))
+
+    due_of = {f"note {n}": row.due_at for n, row in enumerate(owed)}
+    for member in leaders:
+        got = [m for m in dms(member)[base[member.id] :] if m.content.startswith("A message from")]
+        notes = [m.content.rsplit("\n", 1)[1] for m in got]
+        assert len(notes) == len(set(notes)), "a reminder arrived twice"
+        assert sorted(notes) == sorted(f"note {n}" for n, row in enumerate(owed) if row.user_id == member.id)
+        assert all(m.created_at == due_of[note] for m, note in zip(got, notes, strict=True)), "one came late or early"
+    stored = await reminders_db.reminders_for(world.bot.database, dialogue.id)
+    bulk = [r for r in stored if r.key.startswith("broadcast:bulk")]
+    assert len(bulk) == rows_wanted and all(r.state is ReminderState.SENT and r.via is Via.DM for r in bulk)
+
+
+async def test_a_new_default_check_in_hour_in_the_config_moves_future_check_ins_at_start_up(world: World) -> None:
+    """Start-up re-plans only leaders whose plan inputs changed; a new configured hour is such a change."""
+    alice, bob = world.alice, world.bob
+    dialogue = await create(world, opens="in 1h", duration="3d")  # 1 January 01:00 to 4 January 01:00, in UTC
+    await add_leader(world, dialogue, alice)
+    await add_leader(world, dialogue, bob)
+    await bob.slash(world.general, "my-timezone", zone="UTC", checkin_hour=9)  # his own hour: unchanged
+    await advance_to(world, utc(2026, 1, 1, 10))
+    assert checkins(alice) == checkins(bob) == [utc(2026, 1, 1, 9)]
+    await world.restart_with(default_checkin_hour=7)
+    await advance_to(world, utc(2026, 1, 4, 2))
+    assert checkins(alice) == [utc(2026, 1, 1, 9), utc(2026, 1, 2, 7), utc(2026, 1, 3, 7)]
+    assert checkins(bob) == [utc(2026, 1, 1, 9), utc(2026, 1, 2, 9), utc(2026, 1, 3, 9)]

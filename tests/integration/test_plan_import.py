@@ -59,7 +59,7 @@ async def import_plan(world: World, text: str, filename: str = "plan.toml") -> s
 
 def thread_names(world: World, channel_id: int) -> list[str]:
     channel = next(c for c in world.guild.channels.values() if c.id == channel_id)
-    return [t.name for t in channel.threads if t.name != "Leaders"]
+    return [t.name for t in channel.threads if not t.name.startswith("Leaders · #")]
 
 
 async def test_import_schedules_the_plan(world: World) -> None:
@@ -370,5 +370,5 @@ async def test_a_later_plan_updates_a_zone_an_earlier_plan_set_but_not_one_the_m
     assert answer_of(await import_plan(world, plan("Second", "Europe/Warsaw"))).content.startswith("Scheduled")
     bob = await leaders_db.get_member(world.bot.database, world.guild.id, world.bob.id)
     alice = await leaders_db.get_member(world.bot.database, world.guild.id, world.alice.id)
-    assert bob is not None and bob[0] == "Europe/Warsaw"
-    assert alice is not None and alice[0] == "Asia/Kathmandu"
+    assert bob is not None and bob.timezone == "Europe/Warsaw"
+    assert alice is not None and alice.timezone == "Asia/Kathmandu"

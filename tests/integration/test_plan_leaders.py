@@ -9,6 +9,7 @@ import simcord
 
 import db.leaders as leaders_db
 from bot.domain.plan import parse_plan
+from bot.domain.reminders import MemberZone, ZoneSource
 from tests.conftest import World
 
 PLAN = """
@@ -64,10 +65,16 @@ async def test_plan_leaders_are_added_with_their_zones_and_exported(world: World
     by_id = {leader.user_id: leader.commitment for leader in roster}
     assert by_id == {world.alice.id: 3, world.bob.id: 2, world.members[2].id: 2, world.members[3].id: 2}
     db = world.bot.database
-    assert await leaders_db.get_member(db, world.guild.id, world.alice.id) == ("Asia/Kathmandu", 8)
+    assert await leaders_db.get_member(db, world.guild.id, world.alice.id) == MemberZone(
+        "Asia/Kathmandu", 8, ZoneSource.PLAN
+    )
     assert await leaders_db.get_member(db, world.guild.id, world.bob.id) is None  # the dialogue's zone, hour 8
-    assert await leaders_db.get_member(db, world.guild.id, world.members[2].id) == ("America/Toronto", 7)
-    assert await leaders_db.get_member(db, world.guild.id, world.members[3].id) == ("Africa/Nairobi", 10)
+    assert await leaders_db.get_member(db, world.guild.id, world.members[2].id) == MemberZone(
+        "America/Toronto", 7, ZoneSource.PLAN
+    )
+    assert await leaders_db.get_member(db, world.guild.id, world.members[3].id) == MemberZone(
+        "Africa/Nairobi", 10, ZoneSource.SELF
+    )
     # Each leader is welcomed once, with their own check-in time.
     (welcome,) = dms(world.alice)
     assert welcome.startswith("Your dialogue role")

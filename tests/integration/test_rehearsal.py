@@ -45,7 +45,7 @@ async def test_rehearsal_of_the_example_plan(plan_text: str, tmp_path: Path) -> 
         name = next(text for text in created if question.text[:40] in text)
         assert created[name] == (question.release_at or plan.opens_at), number
         assert any(e.kind == "message" and e.text.split("\n-# ")[0] == question.text for e in events)
-    assert created["private thread created: “Leaders”"] == plan.opens_at
+    assert created["private thread created: “Leaders · #1”"] == plan.opens_at
 
     # Daily check-ins at 09:00 local, in at least two zones (Kathmandu is UTC+5:45, Bogotá UTC-5).
     checkins = [e for e in events if e.kind == "dm" and e.text.startswith("Your dialogue check-in")]
