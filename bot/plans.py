@@ -15,6 +15,7 @@ from . import render
 from .domain.errors import DialogueError, NotFacilitator
 from .domain.models import Dialogue
 from .domain.plan import Plan, PlanLeader, PlanQuestion
+from .domain.reminders import ZoneSource
 from .leaders import LeaderService
 from .services import DialogueService
 
@@ -120,7 +121,7 @@ class PlanService:
                 # current.hour is the plan's default hour ([reminders]) or the configured one.
                 hour = current.hour if entry.checkin_hour is None else entry.checkin_hour
                 await service.set_timezone(
-                    dialogue.guild_id, leader.user_id, entry.timezone or plan.timezone, hour, source="plan"
+                    dialogue.guild_id, leader.user_id, entry.timezone or plan.timezone, hour, source=ZoneSource.PLAN
                 )
         await service.add(dialogue, leader.user_id, entry.commitment)
 

@@ -88,6 +88,7 @@ class DialogueService:
     # ----- reading -------------------------------------------------------------------------------
 
     async def get(self, dialogue_id: int) -> Dialogue:
+        """Return one dialogue by id, or raise a user-facing error naming the id."""
         dialogue = await dialogues_db.get(self.db, dialogue_id)
         if dialogue is None:
             raise DialogueNotFound(f"There is no dialogue #{dialogue_id}.")
@@ -100,15 +101,24 @@ class DialogueService:
         if text.isdigit():
             found = next((d for d in candidates if d.id == int(text)), None)
         else:
-            found = next((d for d in candidates if d.title.lower() == text.lower()), None)
+            same = [d for d in candidates if d.title.lower() == text.lower()]
+            if len(same) > 1:
+                # Two dialogues may share a title: never guess which one was meant.
+                ids = ", ".join(f"#{d.id}" for d in same)
+                raise DialogueNotFound(
+                    f"{len(same)} dialogues are called “{reference}” ({ids}). Pick one from the list as you type."
+                )
+            found = same[0] if same else None
         if found is None:
             raise DialogueNotFound(f"No dialogue “{reference}” in this server. Pick one from the list as you type.")
         return found
 
     async def in_guild(self, guild_id: int) -> list[Dialogue]:
+        """Return this server's dialogues, newest first."""
         return await dialogues_db.in_guild(self.db, guild_id)
 
     async def stats(self, dialogue_id: int) -> PostStats:
+        """Return a dialogue's post counts, in total and per thread."""
         return await posts_db.stats(self.db, dialogue_id)
 
     async def progress(self, dialogue_id: int) -> Progress:

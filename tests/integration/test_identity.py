@@ -412,3 +412,16 @@ async def test_a_failed_dialogue_whose_channel_was_deleted_is_told_to_cancel_and
     assert "/dialogue cancel" in await run(world, "dialogue status", dialogue=str(dialogue.id))
     assert "cancelled" in await run(world, "dialogue cancel", dialogue=str(dialogue.id))
     assert (await reload(world, dialogue.id)).state is State.CANCELLED
+
+
+async def test_a_title_two_dialogues_share_is_refused_naming_both_never_guessed(world: World) -> None:
+    first = await create_dialogue(world, opens="in 1h")
+    second = await create_dialogue(world, opens="in 1h")
+    answer = await run(world, "dialogue cancel", dialogue=first.title)
+    assert f"#{first.id}" in answer and f"#{second.id}" in answer and "Pick one from the list" in answer
+    assert (await reload(world, first.id)).state is State.SCHEDULED
+    assert (await reload(world, second.id)).state is State.SCHEDULED
+    # By its id, each one is found.
+    await run(world, "dialogue cancel", dialogue=str(second.id))
+    assert (await reload(world, second.id)).state is State.CANCELLED
+    assert (await reload(world, first.id)).state is State.SCHEDULED
