@@ -156,7 +156,8 @@ class DialogueBot(commands.Bot):
         """Stop the scheduler, let running steps and listeners finish, disconnect, then close the database."""
         self.scheduler.shutdown()
         if self._services is not None:
-            # Running steps still need Discord; wait for them before disconnecting.
+            # Running steps and reminder deliveries still need Discord; wait for them before disconnecting.
+            await self._services.leaders.drain(SHUTDOWN_WAIT)
             await self._services.dialogues.drain(SHUTDOWN_WAIT)
         await super().close()
         if self._services is not None:

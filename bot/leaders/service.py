@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
@@ -90,6 +91,19 @@ class LeaderService:
         return await self._roster.status_section(dialogue)
 
     # ----- start-up and dialogue events ----------------------------------------------------------
+
+    async def drain(self, timeout: float) -> bool:
+        """Stop the reminder timer and wait (at most ``timeout`` s) for a delivery run to end; return if it did.
+
+        A run in progress stops before its next row: what is still owed stays pending in the record.
+        """
+        self.timer.stop()
+        try:
+            await asyncio.wait_for(self.timer.wait(), timeout)
+        except TimeoutError:
+            log.warning("Leader reminders still being delivered after %.0f s; closing anyway", timeout)
+            return False
+        return True
 
     async def rebuild(self) -> None:
         """At start-up: re-plan live leaders, make owed opening and thank-you rows, arm the reminder timer."""
