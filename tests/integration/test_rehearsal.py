@@ -257,6 +257,9 @@ async def test_a_rehearsal_that_errors_returns_and_closes_the_bot(
     result = await rehearse(plan, participants=1, out=tmp_path, echo=lambda _: None)
     assert result.errors == ["the rehearsal stopped: RuntimeError: rehearsal bug"]
     assert "- Result: FAILED" in (tmp_path / "one-day.md").read_text(encoding="utf-8")
+    # A closed connection's worker thread ends a moment after close() returns; an unclosed one never does.
+    for thread in set(_bot_threads()) - before:
+        thread.join(timeout=5)
     assert set(_bot_threads()) <= before
 
 
