@@ -12,12 +12,14 @@ from .domain.progress import Progress
 
 __all__ = (
     "MESSAGE_LIMIT",
+    "cancelled_reply",
     "carries_marker",
     "channel_topic",
     "close_interrupted",
     "close_reply",
     "created_confirmation",
     "dialogue_list",
+    "extended_reply",
     "import_expired",
     "import_question",
     "intro",
@@ -25,6 +27,7 @@ __all__ = (
     "open_reply",
     "open_step_failed",
     "pending",
+    "plan_exported",
     "plan_imported",
     "plural",
     "seed_post",
@@ -71,6 +74,24 @@ def created_confirmation(dialogue: Dialogue, questions: int) -> str:
         f"Closes {timestamp(dialogue.closes_at)} ({timestamp(dialogue.closes_at, 'R')})\n"
         f"Time zone: {dialogue.timezone}"
     )
+
+
+def extended_reply(dialogue: Dialogue) -> str:
+    """The answer to /dialogue extend: the new closing time, absolute and relative."""
+    return f"“{dialogue.title}” now closes {timestamp(dialogue.closes_at)} ({timestamp(dialogue.closes_at, 'R')})."
+
+
+def cancelled_reply(dialogue: Dialogue) -> str:
+    """The answer to /dialogue cancel."""
+    return f"“{dialogue.title}” is cancelled; it will not open."
+
+
+def plan_exported(dialogue: Dialogue, *, opening_passed: bool) -> str:
+    """The note above an exported plan file; warns when its opening lies in the past."""
+    note = f"The plan of **{dialogue.title}** (#{dialogue.id})."
+    if opening_passed:
+        note += " Its opening has passed: change `opens` before importing it again."
+    return note
 
 
 def topic_marker(dialogue_id: int) -> str:

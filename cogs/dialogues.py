@@ -88,10 +88,7 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
         async def run() -> str:
             found = await self.service.resolve(guild_id(interaction), dialogue)
             extended = await self.service.extend(found.id, parse_duration(by, "by"))
-            return (
-                f"“{extended.title}” now closes {render.timestamp(extended.closes_at)} "
-                f"({render.timestamp(extended.closes_at, 'R')})."
-            )
+            return render.extended_reply(extended)
 
         await answer(interaction, run)
 
@@ -102,7 +99,7 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
         async def run() -> str:
             found = await self.service.resolve(guild_id(interaction), dialogue)
             cancelled = await self.service.cancel(found.id)
-            return f"“{cancelled.title}” is cancelled; it will not open."
+            return render.cancelled_reply(cancelled)
 
         await answer(interaction, run)
 

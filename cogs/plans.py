@@ -105,9 +105,7 @@ class PlanFiles:
             if member is not None:
                 names[member.id] = member.name
         data = render_plan(plan, names).encode("utf-8")
-        note = f"The plan of **{found.title}** (#{found.id})."
-        if found.opens_at < self.bot.clock():
-            note += " Its opening has passed: change `opens` before importing it again."
+        note = render.plan_exported(found, opening_passed=found.opens_at < self.bot.clock())
         await interaction.followup.send(
             note,
             file=discord.File(io.BytesIO(data), filename=f"{slugify(found.title)}.toml"),
