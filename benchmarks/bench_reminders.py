@@ -2,11 +2,23 @@
 
 Prints figures, never asserts: run ``python benchmarks/bench_reminders.py [ROWS]`` (default 100000). The real
 bot runs under SimCord: a facilitator creates a 31-day dialogue and adds 20 leaders through slash commands,
-the bot goes down, ROWS facilitator messages due over the month are written straight into the database, the
-bot starts again and virtual time runs through the month, an hour per step, with a second restart half way.
-It prints the start-up time, the scheduler's job count, how many reminders arrived, how many twice, how many
-never, the largest gap between a DM and its due time, and the delivery rate. The suite runs the same story
-with 1,000 rows (tests/integration/test_leaders.py).
+the bot goes down, ROWS facilitator messages due over the month (one every 26 s for 100,000) are written
+straight into the database, the bot starts again and virtual time runs through the month, an hour per step,
+with a second restart half way. It prints the start-up time and the scheduler's job count after each restart,
+how many reminders arrived once, twice and never, the largest gap between a DM and its due time, and the
+delivery rate. The suite runs the same story with 1,000 rows (tests/integration/test_leaders.py).
+
+Two things SimCord keeps grow with every DM and make each step slower, neither of them the bot's: every
+clock move scans every stored message for polls to expire (simcord/backend/ops/polls.py ``next_poll_deadline``
+and ``expire_due_polls``, called from env.py ``_next_resource_deadline`` and ``_process_resource_deadlines``),
+and a virtual timer that is cancelled (APScheduler re-arms its wake-up each time the reminder job moves) leaves
+its real-clock fallback (env.py ``_schedule_timer.run_real``) in the event loop's heap, which settling scans
+(``_dpy_internals.is_sleep_waiter``). So after each hour the script (1) reads the DMs SimCord stored during
+that hour, with the instant each was created, and drops them from SimCord's store (the bot never reads DM
+history); the hour's REST log is counted and dropped too, with SimCord's transcript; and (2) cancels the real
+fallbacks whose virtual timer was cancelled: ``run_real`` does nothing for those when it fires, so cancelling
+them changes nothing the bot sees. Deliveries are counted from the stored DMs (content and creation instant)
+and checked against the broadcast ``POST /channels/{dm}/messages`` in the REST log and against the database.
 """
 
 from __future__ import annotations
@@ -18,7 +30,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import discord
@@ -26,15 +39,81 @@ import simcord
 
 import db.reminders as reminders_db
 from bot import Settings, create_bot
-from bot.domain.reminders import Kind, Owed
+from bot.domain.reminders import Kind, Owed, ReminderState, Via
 from db import Database
 
 LEADERS = 20
 DAY = 86400
+SPACING = 26  # seconds between two rows' due instants: 100,000 rows span 30.1 days
+PREFIX = "A message from"  # how a broadcast reminder's DM begins (bot/domain/reminders.py)
+
+
+@dataclass
+class Tally:
+    """What arrived: per reminder key, how many DMs, and the largest gap between a DM and its due time."""
+
+    due: dict[str, datetime]
+    seen: Counter[str] = field(default_factory=Counter)
+    worst: float = 0.0
+    posts: int = 0  # broadcast POSTs to DM channels in SimCord's REST log
+
+
+def harvest(env: simcord.Env, tally: Tally) -> None:
+    """Count the DMs and REST calls SimCord stored since the last call, then drop them from its store."""
+    backend = env.backend
+    dm_channels = set(backend.dm_channels.values())
+    for channel_id in dm_channels:
+        stored = backend.messages.get(channel_id)
+        if not stored:
+            continue
+        for message in stored.values():
+            if message.author_id != backend.bot_user.id or not message.content.startswith(PREFIX):
+                continue
+            key = message.content.rsplit("\n", 1)[1]
+            if key not in tally.due:
+                continue
+            tally.seen[key] += 1
+            sent = datetime.fromisoformat(message.timestamp)
+            tally.worst = max(tally.worst, abs((sent - tally.due[key]).total_seconds()))
+        stored.clear()
+    paths = {f"/channels/{channel_id}/messages" for channel_id in dm_channels}
+    tally.posts += sum(
+        1
+        for entry in env.http_requests
+        if entry.method == "POST"
+        and entry.path in paths
+        and isinstance(entry.json, dict)
+        and str(entry.json.get("content", "")).startswith(PREFIX)
+    )
+    env.http_requests.clear()
+    backend.transcript.clear()  # the log behind env.transcript(), only read when a test fails
+
+
+def drop_dead_fallbacks(loop: asyncio.AbstractEventLoop) -> int:
+    """Cancel SimCord's real-clock fallbacks whose virtual timer was cancelled (they would do nothing); count them."""
+    dropped = 0
+    for handle in list(getattr(loop, "_scheduled", ())):
+        callback = handle._callback
+        if handle.cancelled() or getattr(callback, "__qualname__", "") != "Env._schedule_timer.<locals>.run_real":
+            continue
+        cells = dict(zip(callback.__code__.co_freevars, callback.__closure__ or (), strict=True))
+        record = cells["record"].cell_contents if "record" in cells else None
+        if record is not None and record.handle is not None and record.handle.cancelled():
+            handle.cancel()
+            dropped += 1
+    return dropped
+
+
+async def restart(env: simcord.Env, settings: Settings) -> tuple[float, int]:
+    """Start the bot again; return the seconds it took and the scheduler's job count."""
+    began = time.perf_counter()
+    await env.restart_bot(create_bot(settings))
+    return time.perf_counter() - began, len(env.bot.scheduler.job_ids())
 
 
 async def main(rows: int) -> None:
     logging.disable(logging.CRITICAL)
+    loop = asyncio.get_running_loop()
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(database=str(Path(folder) / "reminders.sqlite3"), default_timezone="UTC")
         async with simcord.run(create_bot(settings), check_errors=False, settle_timeout=120) as env:
@@ -53,49 +132,53 @@ async def main(rows: int) -> None:
             start = env.now() + timedelta(hours=1)
             owed = [
                 Owed(
-                    1, leaders[n % LEADERS].id, Kind.BROADCAST, f"broadcast:bulk{n}", start + timedelta(seconds=n * 26)
+                    1,
+                    leaders[n % LEADERS].id,
+                    Kind.BROADCAST,
+                    f"broadcast:bulk{n}",
+                    start + timedelta(seconds=n * SPACING),
                 )
                 for n in range(rows)
             ]
+            tally = Tally(due={row.key: row.due_at for row in owed})
+            harvest(env, tally)  # the welcome and opening DMs are not counted
             await env.bot.close()
             database = await Database.connect(settings.database)
             await reminders_db.add_many(database, owed)
             await database.execute("UPDATE reminders SET body = reminder_key WHERE reminder_key LIKE 'broadcast:bulk%'")
             await database.close()
 
-            began = time.perf_counter()
-            await env.restart_bot(create_bot(settings))
-            started = time.perf_counter() - began
-            jobs = len(env.bot.scheduler.job_ids())
+            starts = [await restart(env, settings)]
             span = (owed[-1].due_at - env.now()).total_seconds() + 3600
-            began = time.perf_counter()
             hours = int(span // 3600) + 1
+            dropped = 0
+            began = time.perf_counter()
             for hour in range(hours):
                 if hour == hours // 2:
                     await env.bot.close()
-                    await env.restart_bot(create_bot(settings))
+                    starts.append(await restart(env, settings))
                 await env.advance_time(3600)  # an hour per step keeps each step's work small for SimCord
+                harvest(env, tally)
+                dropped += drop_dead_fallbacks(loop)
             elapsed = time.perf_counter() - began
 
-            due = {owed_row.key: owed_row.due_at for owed_row in owed}
-            seen: Counter[str] = Counter()
-            worst = 0.0
-            for member in leaders:
-                for message in member.user.dm_channel.history():
-                    if not message.content.startswith("A message from"):
-                        continue
-                    key = message.content.rsplit("\n", 1)[1]
-                    seen[key] += 1
-                    worst = max(worst, abs((message.created_at - due[key]).total_seconds()))
-            arrived = sum(1 for key in due if seen[key])
-            twice = sum(1 for count in seen.values() if count > 1)
+            stored = await reminders_db.reminders_for(env.bot.database, 1)
+            bulk = [row for row in stored if row.key.startswith("broadcast:bulk")]
+            recorded = sum(1 for row in bulk if row.state is ReminderState.SENT and row.via is Via.DM)
             await env.bot.close()
+            once = sum(1 for key in tally.due if tally.seen[key] == 1)
+            twice = sum(1 for key in tally.due if tally.seen[key] > 1)
+            never = sum(1 for key in tally.due if not tally.seen[key])
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            restarts = "; ".join(f"{seconds:.2f} s, {jobs} scheduler jobs" for seconds, jobs in starts)
             print(
-                f"{rows} reminders over {span / DAY:.1f} days for {LEADERS} leaders: start-up {started:.2f} s with "
-                f"{jobs} scheduler jobs; {arrived} arrived, {twice} twice, {rows - arrived} never; largest gap "
-                f"between a DM and its due time {worst:.0f} s; delivered in {elapsed:.1f} s "
-                f"({rows / elapsed:.0f}/s, a restart included); peak RSS {peak:.0f} MiB"
+                f"{rows} reminders over {span / DAY:.1f} days for {LEADERS} leaders\n"
+                f"start-up after each restart: {restarts}\n"
+                f"arrived once {once}, twice {twice}, never {never}; largest gap between a DM and its due time "
+                f"{tally.worst:.0f} s\n"
+                f"DM POSTs in the REST log {tally.posts}; rows recorded sent by DM {recorded} of {len(bulk)}\n"
+                f"delivered in {elapsed:.1f} s of real time ({rows / elapsed:.0f} reminders/s, a restart included); "
+                f"peak RSS {peak:.0f} MiB; {dropped} dead SimCord timer fallbacks cancelled"
             )
 
 
