@@ -105,8 +105,8 @@ async def build(path: Path, count: int, now: datetime) -> None:
         await database.close()
 
 
-async def _start(path: Path) -> dict[str, float]:
-    """In this process: time create_bot to the end of setup_hook on the database at ``path``."""
+async def start(path: Path, at: datetime | None = None) -> dict[str, float]:
+    """In this process: time create_bot to the end of setup_hook on the database at ``path`` (clock at ``at``)."""
     from bot import Settings, create_bot
     from bot.leaders import LeaderService
     from bot.services import DialogueService
@@ -128,7 +128,8 @@ async def _start(path: Path) -> dict[str, float]:
     LeaderService.rebuild = timed("leaders", LeaderService.rebuild)  # type: ignore[method-assign]
 
     began = time.perf_counter()
-    bot = create_bot(Settings(database=str(path), default_timezone="UTC"))
+    clock = (lambda: at) if at is not None else None
+    bot = create_bot(Settings(database=str(path), default_timezone="UTC"), clock)
 
     async def no_sync() -> None:
         """The bot never logs in here: nothing to publish the commands to."""
@@ -144,8 +145,18 @@ async def _start(path: Path) -> dict[str, float]:
     create = time.perf_counter() - create_began
     bot.scheduler.shutdown()
     await bot.database.close()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    rss_mb = peak_rss_mb()
     return {"seconds": elapsed, "jobs": jobs, "create_ms": create * 1000, "rss_mb": rss_mb, **parts}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM). Not ``ru_maxrss``: Linux carries it over from the parent
+    across fork and exec, so a child started by a parent that built a large database would report the parent's."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: the best there is
 
 
 def _measure(path: Path) -> dict[str, float]:
@@ -194,6 +205,6 @@ def main(sizes: list[int]) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--start"]:
-        print(json.dumps(asyncio.run(_start(Path(sys.argv[2])))))
+        print(json.dumps(asyncio.run(start(Path(sys.argv[2])))))
     else:
         main([int(arg) for arg in sys.argv[1:]] or [1000, 2000, 5000, 10000])

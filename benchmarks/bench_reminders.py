@@ -111,7 +111,25 @@ async def restart(env: simcord.Env, settings: Settings) -> tuple[float, int]:
     return time.perf_counter() - began, len(env.bot.scheduler.job_ids())
 
 
-async def main(rows: int) -> None:
+@dataclass(frozen=True)
+class Outcome:
+    """How a run went: what arrived once, twice, never; the largest lateness; what the log and the record say."""
+
+    rows: int
+    days: float
+    once: int
+    twice: int
+    never: int
+    worst: float
+    posts: int
+    recorded: int
+    starts: list[tuple[float, int]]
+    elapsed: float
+    dropped: int
+
+
+async def run_story(rows: int) -> Outcome:
+    """Run the month with ``rows`` pending reminders across two restarts (see the module's docstring)."""
     logging.disable(logging.CRITICAL)
     loop = asyncio.get_running_loop()
     with tempfile.TemporaryDirectory() as folder:
@@ -169,17 +187,26 @@ async def main(rows: int) -> None:
             once = sum(1 for key in tally.due if tally.seen[key] == 1)
             twice = sum(1 for key in tally.due if tally.seen[key] > 1)
             never = sum(1 for key in tally.due if not tally.seen[key])
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            restarts = "; ".join(f"{seconds:.2f} s, {jobs} scheduler jobs" for seconds, jobs in starts)
-            print(
-                f"{rows} reminders over {span / DAY:.1f} days for {LEADERS} leaders\n"
-                f"start-up after each restart: {restarts}\n"
-                f"arrived once {once}, twice {twice}, never {never}; largest gap between a DM and its due time "
-                f"{tally.worst:.0f} s\n"
-                f"DM POSTs in the REST log {tally.posts}; rows recorded sent by DM {recorded} of {len(bulk)}\n"
-                f"delivered in {elapsed:.1f} s of real time ({rows / elapsed:.0f} reminders/s, a restart included); "
-                f"peak RSS {peak:.0f} MiB; {dropped} dead SimCord timer fallbacks cancelled"
+            return Outcome(
+                rows, span / DAY, once, twice, never, tally.worst, tally.posts, recorded, starts, elapsed, dropped
             )
+
+
+async def main(rows: int) -> None:
+    began = time.perf_counter()
+    outcome = await run_story(rows)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    restarts = "; ".join(f"{seconds:.2f} s, {jobs} scheduler jobs" for seconds, jobs in outcome.starts)
+    print(
+        f"{rows} reminders over {outcome.days:.1f} days for {LEADERS} leaders\n"
+        f"start-up after each restart: {restarts}\n"
+        f"arrived once {outcome.once}, twice {outcome.twice}, never {outcome.never}; largest gap between a DM and "
+        f"its due time {outcome.worst:.0f} s\n"
+        f"DM POSTs in the REST log {outcome.posts}; rows recorded sent by DM {outcome.recorded} of {rows}\n"
+        f"delivered in {outcome.elapsed:.1f} s of real time ({rows / outcome.elapsed:.0f} reminders/s, a restart "
+        f"included; {time.perf_counter() - began:.0f} s in all); peak RSS {peak:.0f} MiB; {outcome.dropped} dead "
+        "SimCord timer fallbacks cancelled"
+    )
 
 
 if __name__ == "__main__":
