@@ -20,7 +20,11 @@ each handed by discord.py to the bot's ``on_message`` listener and recorded (sta
 Honest caveat: SimCord simulates Discord in the same process, so its own state (every guild, channel, thread
 and message it keeps, and the interaction log) is inside the RSS figures, as is SQLite's page cache (C memory
 that tracemalloc does not see). The traced split shows how much of the Python heap the bot's own code holds
-and how much SimCord and discord.py's cache hold; on a real deployment SimCord's part does not exist.
+and how much SimCord and discord.py's cache hold; on a real deployment SimCord's part does not exist, so "RSS
+less SimCord's heap" is printed as the nearest figure to a real bot's. Heap is charged to the line that
+allocated it, not to whoever keeps it: the bot's lines that grow while opening (the intro and question texts in
+``bot/render.py``, the nonces in ``bot/steps.py``) are kept by SimCord's request log and stored messages and by
+discord.py's message cache (1,000 messages at most), not by the bot.
 """
 
 from __future__ import annotations
