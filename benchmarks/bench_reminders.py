@@ -130,7 +130,6 @@ class Outcome:
 
 async def run_story(rows: int) -> Outcome:
     """Run the month with ``rows`` pending reminders across two restarts (see the module's docstring)."""
-    logging.disable(logging.CRITICAL)
     loop = asyncio.get_running_loop()
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(database=str(Path(folder) / "reminders.sqlite3"), default_timezone="UTC")
@@ -193,6 +192,7 @@ async def run_story(rows: int) -> Outcome:
 
 
 async def main(rows: int) -> None:
+    logging.disable(logging.CRITICAL)
     began = time.perf_counter()
     outcome = await run_story(rows)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

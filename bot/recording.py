@@ -131,7 +131,8 @@ class Recorder:
             self._suspect.add(message.channel.id)
             raise
         channel_id = message.channel.id
-        if message.id > self._seen.get(channel_id, 0):
+        # Catch-up reads only server channels and threads; DMs (one channel per person) are not remembered.
+        if message.guild is not None and message.id > self._seen.get(channel_id, 0):
             self._seen[channel_id] = message.id
         return recorded
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import weakref
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -140,7 +141,8 @@ class DialogueLocks:
     """One lock per dialogue, so that two steps of the same dialogue never run at once."""
 
     def __init__(self) -> None:
-        self._locks: dict[int, asyncio.Lock] = {}
+        # Weak: a lock lives while a step holds or awaits it, so finished dialogues leave nothing behind.
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def __call__(self, dialogue_id: int) -> asyncio.Lock:
         """Return this dialogue's lock (made on first use)."""
