@@ -71,6 +71,17 @@ def thread(channel: simcord.ChannelHandle, name: str) -> simcord.ChannelHandle:
     return next(t for t in channel.threads if t.name == name)
 
 
+async def take_bot_permissions(world: World, *names: str) -> None:
+    """Take permissions away from the bot's own role, server-wide (SimCord's backend: no public verb does it)."""
+    reduced = discord.Permissions.all()
+    reduced.administrator = False
+    for name in names:
+        setattr(reduced, name, False)
+    role = world.guild.roles["TestBot"]
+    world.env.backend.edit_role(world.guild.id, role.id, {"permissions": reduced.value})
+    await world.env.settle()
+
+
 def is_leaders_thread(thread: simcord.ChannelHandle) -> bool:
     """The private Leaders thread is named after its dialogue: "Leaders · #12"."""
     return thread.name.startswith("Leaders · #")

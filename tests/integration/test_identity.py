@@ -17,7 +17,17 @@ from bot.domain.models import BotMessageKind, Dialogue, State
 from bot.domain.parsing import distinct_name
 from bot.steps import step_nonce
 from tests.conftest import World
-from tests.integration.support import DAY, HOUR, bot_messages, channel, create_dialogue, is_leaders_thread, reload, run
+from tests.integration.support import (
+    DAY,
+    HOUR,
+    bot_messages,
+    channel,
+    create_dialogue,
+    is_leaders_thread,
+    reload,
+    run,
+    take_bot_permissions,
+)
 
 OPENS = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)  # 10:00 in Zurich
 
@@ -340,12 +350,7 @@ async def test_opening_costs_one_call_per_thread_and_per_question_post_plus_the_
 
 
 async def test_a_bot_without_pin_messages_fails_the_opening_naming_it(world: World) -> None:
-    role = world.guild.roles["TestBot"]
-    reduced = discord.Permissions.all()
-    reduced.administrator = False
-    reduced.pin_messages = False
-    world.env.backend.edit_role(world.guild.id, role.id, {"permissions": reduced.value})
-    await world.env.settle()
+    await take_bot_permissions(world, "pin_messages")
 
     dialogue = await create_dialogue(world, opens="in 1h")
     await world.env.advance_time(HOUR)

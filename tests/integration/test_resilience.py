@@ -13,7 +13,17 @@ from bot.domain.models import State
 from bot.services import TIMER_JOB
 from db import Database
 from tests.conftest import World
-from tests.integration.support import DAY, HOUR, bot_messages, channel, create_dialogue, reload, run, stats
+from tests.integration.support import (
+    DAY,
+    HOUR,
+    bot_messages,
+    channel,
+    create_dialogue,
+    reload,
+    run,
+    stats,
+    take_bot_permissions,
+)
 
 
 def dialogue_channels(world: World, name: str = "engaging-the-council") -> list[object]:
@@ -146,13 +156,7 @@ async def test_a_failed_close_step_is_retried_with_one_wrapup(world: World) -> N
 
 
 async def test_missing_bot_permissions_fail_the_opening_by_name(world: World) -> None:
-    role = world.guild.roles["TestBot"]
-    reduced = discord.Permissions.all()
-    reduced.administrator = False
-    reduced.manage_roles = False
-    reduced.manage_threads = False
-    world.env.backend.edit_role(world.guild.id, role.id, {"permissions": reduced.value})
-    await world.env.settle()
+    await take_bot_permissions(world, "manage_roles", "manage_threads")
 
     dialogue = await create_dialogue(world, opens="in 1h")
     await world.env.advance_time(HOUR)
@@ -165,10 +169,7 @@ async def test_missing_bot_permissions_fail_the_opening_by_name(world: World) ->
     status = await run(world, "dialogue status", dialogue=str(dialogue.id))
     assert "State: failed — the bot is missing permissions: Manage Roles, Manage Threads" in status
 
-    reduced.manage_roles = True
-    reduced.manage_threads = True
-    world.env.backend.edit_role(world.guild.id, role.id, {"permissions": reduced.value})
-    await world.env.settle()
+    await take_bot_permissions(world)  # given back
     await run(world, "dialogue open", dialogue=str(dialogue.id))
     assert (await reload(world, dialogue.id)).state is State.OPEN
     assert len(dialogue_channels(world)) == 1
