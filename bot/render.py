@@ -188,8 +188,13 @@ def wrapup_posts(dialogue: Dialogue, stats: PostStats) -> list[str]:
     return [f"{body}\n{step_marker(dialogue.id, f'wrap-up part {n}')}" for n, body in enumerate(bodies, 1)]
 
 
+# The wrap-up names this many threads, the busiest; the rest are summed up in one line. Participants read it in
+# the channel: a dialogue of 200 threads gets one message, not five (its full breakdown is in /dialogue status).
+WRAPUP_THREADS = 15
+
+
 def wrapup(dialogue: Dialogue, stats: PostStats, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """The closing message: thanks, the window, totals and each thread's activity."""
+    """The closing message: thanks, the window, totals and the busiest threads' activity."""
     lines = [
         f"# Thank you for taking part in “{dialogue.title}”",
         f"This dialogue ran from {timestamp(dialogue.opens_at)} to {timestamp(dialogue.closes_at)}.",
@@ -198,11 +203,19 @@ def wrapup(dialogue: Dialogue, stats: PostStats, limit: int = MESSAGE_LIMIT) -> 
     if stats.threads:
         lines.append("")
         lines.append("**Threads**")
+        public = [thread for thread in stats.threads if thread.origin is not ThreadOrigin.LEADERS]
+        # Busiest first; equally busy threads keep the order they were made in.
+        busiest = sorted(public, key=lambda thread: -thread.posts)[:WRAPUP_THREADS]
         lines += [
             f"- {thread.title}: {plural(thread.posts, 'post')} from {plural(thread.participants, 'participant')}"
-            for thread in stats.threads
-            if thread.origin is not ThreadOrigin.LEADERS
+            for thread in busiest
         ]
+        rest = [thread for thread in public if thread not in busiest]
+        if rest:
+            lines.append(
+                f"- …and {plural(len(rest), 'more thread')} with {plural(sum(t.posts for t in rest), 'post')} "
+                "between them"
+            )
     lines.append("")
     lines.append("The dialogue is now closed: the channel and its threads are locked. A summary will follow.")
     return split_message("\n".join(lines), limit)

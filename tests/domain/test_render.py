@@ -287,14 +287,22 @@ def test_wrapup_leaves_out_leaders_threads() -> None:
     assert "Thread 2" not in text
 
 
-def test_wrapup_with_many_threads_splits_within_the_limit() -> None:
+def test_wrapup_with_many_threads_names_the_busiest_and_sums_up_the_rest_within_the_limit() -> None:
     many = tuple(thread(n, n, 1, title=f"Thread {n} " + "t" * 80) for n in range(1, 101))
     parts = render.wrapup(dialogue(), PostStats(posts=5050, participants=100, threads=many))
-    assert len(parts) > 1
     assert all(len(part) <= LIMIT for part in parts)
     whole = "\n".join(parts)
-    assert all(f"Thread {n} " in whole for n in range(1, 101))
+    named = [n for n in range(1, 101) if f"Thread {n} " in whole]
+    assert named == list(range(86, 101))  # the 15 busiest, busiest first
+    assert whole.index("Thread 100 ") < whole.index("Thread 86 ")
+    # 1 + 2 + … + 85 posts in the 85 others.
+    assert "- …and 85 more threads with 3655 posts between them" in whole
     assert "**5050 posts from 100 participants.**" in parts[0]
+
+
+def test_a_wrapup_of_two_hundred_threads_is_one_message() -> None:
+    many = tuple(thread(n, n % 7, 1, title=f"What about topic {n}?") for n in range(1, 201))
+    assert len(render.wrapup_posts(dialogue(), PostStats(posts=600, participants=40, threads=many))) == 1
 
 
 # ----- status and list -------------------------------------------------------------------------------
