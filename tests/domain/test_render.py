@@ -11,6 +11,7 @@ import pytest
 from bot import render
 from bot.domain.models import Dialogue, PostStats, Question, State, ThreadOrigin, ThreadStats
 from bot.domain.progress import Progress
+from tests.domain.test_progress import CLOSED
 
 OPENS = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
 CLOSES = OPENS + timedelta(days=5)
@@ -427,21 +428,8 @@ def test_every_timestamp_is_a_discord_timestamp() -> None:
 
 
 def progress(**changes: object) -> Progress:
-    base = Progress(
-        dialogue_id=3,
-        state=State.CLOSED,
-        has_channel=True,
-        intro_posted=True,
-        intro_pinned=True,
-        questions_due=1,
-        questions_made=1,
-        ready=True,
-        channel_locked=True,
-        threads_unlocked=0,
-        wrapup_expected=1,
-        wrapup_posted=1,
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    """A closed dialogue whose every closing step is done, with ``changes``."""
+    return replace(CLOSED, **changes)  # type: ignore[arg-type]
 
 
 def test_close_reply_says_done_only_when_done() -> None:
