@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import discord
 
@@ -180,11 +181,18 @@ class Gateway:
         mentions: discord.AllowedMentions = MENTIONS_OFF,
         *,
         nonce: str | None = None,
+        view: discord.ui.View | None = None,
     ) -> discord.Message:
-        """Send a message; with a ``nonce``, discord.py asks Discord to drop a repeat of the same send."""
-        if nonce is None:
-            return await channel.send(content, allowed_mentions=mentions)
-        return await channel.send(content, allowed_mentions=mentions, nonce=nonce)
+        """Send a message; with a ``nonce``, discord.py asks Discord to drop a repeat of the same send.
+
+        A ``view`` carries persistent buttons: their custom ids are matched by dynamic items after any restart.
+        """
+        extra: dict[str, Any] = {}
+        if nonce is not None:
+            extra["nonce"] = nonce
+        if view is not None:
+            extra["view"] = view
+        return await channel.send(content, allowed_mentions=mentions, **extra)
 
     async def pin(self, channel: discord.TextChannel, message_id: int) -> None:
         """Pin a message of ``channel`` by id."""

@@ -23,7 +23,6 @@ __all__ = ("Opening",)
 log = logging.getLogger(__name__)
 
 
-
 class Opening:
     """Creates what the record says is missing: channel, intro, pin, due seed threads, the Leaders thread.
 

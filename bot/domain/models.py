@@ -33,6 +33,7 @@ class BotMessageKind(enum.StrEnum):
     QUESTION = "question"
     WRAPUP = "wrapup"
     LEADERS_INTRO = "leaders_intro"
+    SUMMARY = "summary"
 
 
 class State(enum.StrEnum):
