@@ -11,6 +11,7 @@ import discord
 
 import db.dialogues as dialogues_db
 import db.posts as posts_db
+import db.proxy as proxy_db
 from db import Database
 
 from . import render
@@ -25,6 +26,7 @@ from .domain.progress import Progress, Step
 from .gateway import Gateway
 from .leaders import LeaderService
 from .opening import Opening
+from .proxy import ProxyPosts, ProxyTarget
 from .recording import IncomingPost, Recorder
 from .scheduler import Scheduler
 from .steps import ChannelDeleted, DialogueLocks, InFlight, Retries, StepFailed, attempt, step_nonce, unexpected
@@ -62,6 +64,7 @@ class DialogueService:
         self.opening = Opening(database, gateway, clock, settings, leaders)
         self.closing = Closing(database, gateway, clock, settings)
         self.recorder = Recorder(database, gateway, clock)
+        self.proxy = ProxyPosts(database, gateway, clock)
         self._retries = Retries()
         # One dialogue's steps run one at a time: a release, a resume, a close and a command never interleave.
         self._locks = DialogueLocks()
@@ -225,6 +228,7 @@ class DialogueService:
         elif dialogue.state is State.OPEN:
             await self._continue_open(dialogue)
             await self.recorder.catch_up(dialogue)
+            await self.proxy.resume(dialogue)
         elif dialogue.state is State.CLOSED:
             await self._finish_close(dialogue.id)
 
@@ -376,6 +380,25 @@ class DialogueService:
         """Forget the text of deleted posts."""
         async with self._busy():
             return await self.recorder.record_deletion(message_ids)
+
+    async def open_threads(self, dialogue_id: int) -> list[tuple[int, str]]:
+        """Return (id, title) of the dialogue's threads that still take posts (for the thread autocomplete)."""
+        return await proxy_db.open_threads(self.db, dialogue_id)
+
+    async def check_on_behalf(self, dialogue: Dialogue, thread: str, name: str) -> ProxyTarget:
+        """Refuse a post on someone's behalf before its text is asked for: closed, wrong thread or bad name."""
+        return await self.proxy.check(dialogue, thread, name)
+
+    async def post_on_behalf(
+        self, dialogue_id: int, thread: str, name: str, text: str, facilitator_id: int
+    ) -> tuple[ProxyTarget, discord.Message]:
+        """Post ``text`` in the thread on behalf of ``name``, attributed, and record it as that person's post.
+
+        Runs under the dialogue's lock and checks everything again: the dialogue may have closed meanwhile.
+        """
+        async with self._step(dialogue_id):
+            target = await self.proxy.check(await self.get(dialogue_id), thread, name)
+            return target, await self.proxy.post(target, text, facilitator_id)
 
     async def extend(self, dialogue_id: int, by: timedelta) -> Dialogue:
         """Move the closing time later; the timer then wakes at the new time."""
