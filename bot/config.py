@@ -33,6 +33,8 @@ class Settings:
     # Leader check-ins flag posts with no reply for longer than this.
     unanswered_after: str = "12h"
     default_checkin_hour: int = 9
+    # Each dialogue's window is also a Discord scheduled event (needs Manage Events; a plan's `event` can opt out).
+    scheduled_events: bool = True
 
     @property
     def default_duration_delta(self) -> timedelta:
@@ -75,6 +77,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "guild_ids": list,
     "unanswered_after": str,
     "default_checkin_hour": int,
+    "scheduled_events": bool,
 }
 
 
@@ -97,7 +100,7 @@ def load_settings(path: str | Path | None) -> Settings:
         if key not in known:
             raise ConfigError(f"{key}: unknown key (see config.example.toml for the keys)")
         expected = _TYPES[key]
-        if isinstance(value, bool) or not isinstance(value, expected):
+        if (isinstance(value, bool) and expected is not bool) or not isinstance(value, expected):
             raise ConfigError(f"{key}: expected {_type_name(expected)}, got {type(value).__name__}")
         values[key] = value
     if "guild_ids" in values:
@@ -115,7 +118,7 @@ def load_settings(path: str | Path | None) -> Settings:
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:
-    names = {str: "a string", int: "a whole number", list: "a list"}
+    names = {str: "a string", int: "a whole number", list: "a list", bool: "true or false"}
     if isinstance(expected, tuple):
         return " or ".join(names[t] for t in expected)
     return names[expected]

@@ -10,6 +10,11 @@ from typing import Any
 
 import discord
 
+# Discord's values: an event held outside a voice or stage channel, visible to the server's members.
+_EXTERNAL_EVENT = 3
+_GUILD_ONLY = 2
+_EVENT_REASON = "dialogue-bot: the dialogue's window"
+
 __all__ = ("LOCKED", "MENTIONS_OFF", "REQUIRED_PERMISSIONS", "Gateway", "closing_overwrites", "permission_label")
 
 log = logging.getLogger(__name__)
@@ -378,3 +383,62 @@ class Gateway:
             else discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(id=mention_user_id)])
         )
         return await thread.send(content, allowed_mentions=mentions)
+
+    # ----- the dialogue's window as a guild scheduled event (bot/events.py) ------------------------------------
+
+    async def create_event(
+        self, guild_id: int, *, name: str, description: str, start: datetime, end: datetime, location: str
+    ) -> int:
+        """Create an external scheduled event in a server; return its id (Forbidden without Manage Events)."""
+        payload = await self._client.http.create_guild_scheduled_event(
+            guild_id,
+            reason=_EVENT_REASON,
+            name=name,
+            description=description,
+            entity_type=_EXTERNAL_EVENT,
+            privacy_level=_GUILD_ONLY,
+            scheduled_start_time=start.isoformat(),
+            scheduled_end_time=end.isoformat(),
+            entity_metadata={"location": location},
+        )
+        return int(payload["id"])
+
+    async def event_status(self, guild_id: int, event_id: int) -> int | None:
+        """Return an event's status as Discord has it now (read, never cached); None if it was deleted."""
+        try:
+            payload = await self._client.http.get_scheduled_event(guild_id, event_id, False)
+        except discord.NotFound:
+            return None
+        return int(payload["status"])
+
+    async def edit_event(
+        self,
+        guild_id: int,
+        event_id: int,
+        *,
+        status: int | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        location: str | None = None,
+    ) -> None:
+        """Change an event's status, window or location (only what is given)."""
+        payload: dict[str, Any] = {}
+        if status is not None:
+            payload["status"] = status
+        if start is not None:
+            payload["scheduled_start_time"] = start.isoformat()
+        if end is not None:
+            payload["scheduled_end_time"] = end.isoformat()
+        if location is not None:
+            payload["entity_metadata"] = {"location": location}
+        await self._client.http.edit_scheduled_event(guild_id, event_id, reason=_EVENT_REASON, **payload)
+
+    async def find_own_event(self, guild_id: int, marker: str) -> int | None:
+        """Return the id of the bot's event in a server whose description ends with ``marker`` (one read)."""
+        me = self._client.user
+        for payload in await self._client.http.get_scheduled_events(guild_id, False):
+            creator = payload.get("creator_id")
+            mine = me is not None and creator is not None and int(creator) == me.id
+            if mine and (payload.get("description") or "").endswith(marker):
+                return int(payload["id"])
+        return None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import db.dialogues as dialogues_db
+import db.events as events_db
 import db.plans as plans_db
 from db import Database
 
@@ -105,6 +106,7 @@ class PlanService:
             leaders=tuple(await self._leaders_of(dialogue, settings.checkin_hour)),
             checkin_hour=settings.checkin_hour,
             unanswered_after=settings.unanswered_after,
+            event=(await events_db.get(self.db, dialogue.id)).enabled,
         )
 
     # ----- leaders -------------------------------------------------------------------------------

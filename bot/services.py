@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import discord
 
 import db.dialogues as dialogues_db
+import db.events as events_db
 import db.posts as posts_db
 import db.proxy as proxy_db
 from db import Database
@@ -23,6 +24,7 @@ from .domain.lifecycle import ALLOWED, Action, due_action, next_wake, require_tr
 from .domain.models import BotMessageKind, Dialogue, DialogueDraft, PostStats, State
 from .domain.parsing import MAX_DURATION
 from .domain.progress import Progress, Step
+from .events import EventSync, ScheduledEvents
 from .gateway import Gateway
 from .leaders import LeaderService
 from .opening import Opening
@@ -65,6 +67,9 @@ class DialogueService:
         self.closing = Closing(database, gateway, clock, settings)
         self.recorder = Recorder(database, gateway, clock)
         self.proxy = ProxyPosts(database, gateway, clock)
+        # The window as a Discord scheduled event, brought in step after every step of the dialogue.
+        self.events = ScheduledEvents(database, gateway, clock, settings, self.notify)
+        self._event_retries = Retries()
         self._retries = Retries()
         # One dialogue's steps run one at a time: a release, a resume, a close and a command never interleave.
         self._locks = DialogueLocks()
@@ -147,10 +152,15 @@ class DialogueService:
 
     async def create(self, guild_id: int, created_by: int, draft: DialogueDraft) -> Dialogue:
         """Store a validated draft as a scheduled dialogue; the timer wakes at its opening."""
-        dialogue = await dialogues_db.create(self.db, guild_id, created_by, draft, self.clock())
+        async with self.db.transaction():
+            dialogue = await dialogues_db.create(self.db, guild_id, created_by, draft, self.clock())
+            if not draft.event:
+                await events_db.set_enabled(self.db, dialogue.id, False)
         log.info("Dialogue %s created in guild %s, opens %s", dialogue.id, guild_id, dialogue.opens_at)
         # The row was stored with wake_at = opens_at (what ``next_wake`` gives a scheduled dialogue).
         self.timer.poke(dialogue.opens_at)
+        async with self._busy(), self._locks(dialogue.id):
+            await self._sync_event(dialogue.id)
         self.gateway.dispatch("dialogue_created", dialogue)
         return dialogue
 
@@ -200,6 +210,23 @@ class DialogueService:
                 yield
             finally:
                 await self._rewake(dialogue_id)
+                await self._sync_event(dialogue_id)
+
+    async def _sync_event(self, dialogue_id: int) -> None:
+        """Bring the dialogue's scheduled event in step (held lock); a failure is tried again with back-off."""
+        dialogue = await dialogues_db.get(self.db, dialogue_id)
+        if dialogue is None:
+            return
+        result = await self.events.sync(dialogue)
+        if result is not EventSync.FAILED:
+            self._event_retries.reset(dialogue_id)
+            return
+        # The dialogue's own timer brings the sync back (its wake-up is in the record, so restarts keep it).
+        retry = self.clock() + self._event_retries.next_delay(dialogue_id)
+        current = await dialogues_db.wake_at(self.db, dialogue_id)
+        if current is None or retry < current:
+            await dialogues_db.set_wake(self.db, dialogue_id, retry)
+            self.timer.poke(retry)
 
     async def run_due(self, dialogue_id: int) -> None:
         """The timer's handler: do whatever the record says is due now (nothing if it is done).

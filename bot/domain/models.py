@@ -59,6 +59,8 @@ class DialogueDraft:
     closes_at: datetime
     # Offsets from opening for staged questions; None releases the question at opening.
     releases: tuple[datetime | None, ...] = ()
+    # Whether the window is also announced as a Discord scheduled event (a plan's ``event`` key).
+    event: bool = True
 
 
 @dataclass(frozen=True, slots=True)

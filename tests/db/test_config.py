@@ -45,6 +45,7 @@ def test_no_file_gives_the_defaults() -> None:
         guild_ids=(),
         unanswered_after="12h",
         default_checkin_hour=9,
+        scheduled_events=True,
     )
     assert settings.default_duration_delta == timedelta(days=5)
     assert settings.unanswered_after_delta == timedelta(hours=12)
@@ -68,6 +69,7 @@ def test_every_key(tmp_path: Path) -> None:
         guild_ids = [123456789012345678, 876543210987654321]
         unanswered_after = "6h"
         default_checkin_hour = 17
+        scheduled_events = false
         """,
     )
     settings = load_settings(path)
@@ -82,6 +84,7 @@ def test_every_key(tmp_path: Path) -> None:
         guild_ids=(123456789012345678, 876543210987654321),
         unanswered_after="6h",
         default_checkin_hour=17,
+        scheduled_events=False,
     )
     assert settings.default_duration_delta == timedelta(days=9)
 
@@ -98,6 +101,7 @@ def test_the_test_covers_every_setting() -> None:
         "guild_ids",
         "unanswered_after",
         "default_checkin_hour",
+        "scheduled_events",
     }
 
 
@@ -256,3 +260,8 @@ def test_check_command_accepts_a_good_config(tmp_path: Path, capsys: pytest.Capt
     out = capsys.readouterr().out
     assert out.startswith(f"config OK; database {(tmp_path / 'ok.sqlite3').resolve()} at schema version ")
     assert (tmp_path / "ok.sqlite3").exists()
+
+
+def test_scheduled_events_must_be_true_or_false(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="scheduled_events: expected true or false, got str"):
+        load_settings(write(tmp_path, 'scheduled_events = "yes"\n'))

@@ -157,7 +157,8 @@ BAD_PLANS = [
         + '\n[reminders]\nquiet_hours = "22-7"\n\n[[leaders]]\nuser = "amara"\nrole = "lead"\n',
         [
             "version: unknown key; valid keys here are dialogue, questions, leaders, reminders.",
-            "dialogue.location: unknown key; valid keys here are title, framing, timezone, opens, duration, closes.",
+            "dialogue.location: unknown key; valid keys here are title, framing, timezone, opens, duration, closes, "
+            "event.",
             "questions[2].weight: unknown key; valid keys here are text, release.",
             "leaders[1].role: unknown key; valid keys here are user, commitment, timezone, checkin_hour.",
             "reminders.quiet_hours: unknown key; valid keys here are checkin_hour, unanswered_after.",

@@ -438,6 +438,9 @@ async def test_closing_five_threads_costs_at_most_t_plus_4_calls(world: World) -
     await run(world, "dialogue close", dialogue=str(dialogue_id))
     assert (await world.bot.dialogues.progress(dialogue_id)).closing_done
     calls = Counter(r.method + " " + re.sub(r"/\d{6,}", "/{id}", r.path) for r in world.env.http_requests[mark:])
+    # The scheduled event is its own step after the closing's: read it, mark it completed.
+    assert calls.pop("GET /guilds/{id}/scheduled-events/{id}") == 1, calls
+    assert calls.pop("PATCH /guilds/{id}/scheduled-events/{id}") == 1, calls
     # Nothing was missed, so the catch-up reads no history, and nobody looks for an unrecorded wrap-up.
     assert calls["GET /channels/{id}/messages"] == 0, calls
     assert calls["GET /channels/{id}"] <= 1  # the archived thread is fetched at most once

@@ -343,6 +343,8 @@ async def test_opening_costs_one_call_per_thread_and_per_question_post_plus_the_
         "PUT /channels/{id}/messages/pins/{id}": 1,
         "POST /channels/{id}/threads": count + 1,  # one per question, the Leaders thread
         "PUT /channels/{id}/thread-members/{id}": 2,  # the facilitators (kristin, the owner) join the Leaders
+        # The window's scheduled event is read; Discord started it at its time, so there is nothing to change.
+        "GET /guilds/{id}/scheduled-events/{id}": 1,
     }
 
 

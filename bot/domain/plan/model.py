@@ -87,6 +87,8 @@ class Plan:
     unanswered_after: timedelta | None = None
     # How the opening was written, when it was relative to the moment of reading ("now", "in 2d").
     relative_opening: str | None = field(default=None, compare=False)
+    # Whether the window is also a Discord scheduled event (``event = false`` turns it off for this dialogue).
+    event: bool = True
 
     @property
     def zone(self) -> ZoneInfo:
@@ -103,6 +105,7 @@ class Plan:
             opens_at=self.opens_at,
             closes_at=self.closes_at,
             releases=tuple(q.release_at for q in self.questions),
+            event=self.event,
         )
 
     def local(self, moment: datetime) -> datetime:

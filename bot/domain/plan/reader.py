@@ -54,7 +54,7 @@ _DAY = re.compile(r"^day\s+(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$", re.IGNORECASE)
 _OFFSET = re.compile(r"^\+\s*(.+)$")
 
 _TOP_KEYS = ("dialogue", "questions", "leaders", "reminders")
-_DIALOGUE_KEYS = ("title", "framing", "timezone", "opens", "duration", "closes")
+_DIALOGUE_KEYS = ("title", "framing", "timezone", "opens", "duration", "closes", "event")
 _QUESTION_KEYS = ("text", "release")
 _LEADER_KEYS = ("user", "commitment", "timezone", "checkin_hour")
 _REMINDER_KEYS = ("checkin_hour", "unanswered_after")
@@ -219,6 +219,7 @@ class _Reader:
         questions = self.questions(raw, zone, opens_at, closes_at)
         leaders = self.leaders(raw)
         checkin_hour, unanswered_after = self.reminders(raw)
+        event = self.event(dialogue)
         if self.problems:
             raise PlanError(self.problems)
         assert title is not None and zone is not None and opens_at is not None and closes_at is not None
@@ -233,7 +234,15 @@ class _Reader:
             checkin_hour=checkin_hour,
             unanswered_after=unanswered_after,
             relative_opening=relative,
+            event=event,
         )
+
+    def event(self, dialogue: Mapping[str, Any]) -> bool:
+        value = dialogue.get("event", True)
+        if not isinstance(value, bool):
+            self.problem("dialogue.event", f"expected true or false, got {_type_name(value)}.")
+            return True
+        return value
 
     def title(self, dialogue: Mapping[str, Any]) -> str | None:
         value = self.string(

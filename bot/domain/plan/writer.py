@@ -34,6 +34,8 @@ def render_plan(plan: Plan, names: Mapping[int, str] | None = None) -> str:
         lines.append(f"duration = {_string(format_duration(length))}")
     else:
         lines.append(f"closes = {_string(_moment_text(plan.closes_at, plan.timezone))}")
+    if not plan.event:
+        lines.append("event = false")
     if plan.checkin_hour is not None or plan.unanswered_after is not None:
         lines += ["", "[reminders]"]
         if plan.checkin_hour is not None:
