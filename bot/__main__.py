@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 import discord
 
 from .config import ConfigError, Settings, load_settings
-from .gateway import REQUIRED_PERMISSIONS
+from .gateway import OPTIONAL_PERMISSIONS, REQUIRED_PERMISSIONS
 from .plan_cli import register as register_plan_commands
 
 __all__ = ("main",)
@@ -80,7 +80,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def invite_url(client_id: int) -> str:
     """The OAuth2 URL that adds the bot with exactly the permissions it needs."""
-    permissions = discord.Permissions(**dict.fromkeys(REQUIRED_PERMISSIONS, True))
+    permissions = discord.Permissions(**dict.fromkeys(REQUIRED_PERMISSIONS + OPTIONAL_PERMISSIONS, True))
     return discord.utils.oauth_url(client_id, permissions=permissions, scopes=("bot", "applications.commands"))
 
 

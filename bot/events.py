@@ -75,6 +75,20 @@ class ScheduledEvents:
             log.warning("Dialogue %s: could not update its event: %r", dialogue.id, error, exc_info=error)
             return EventSync.FAILED
 
+    async def status_section(self, dialogue: Dialogue) -> str | None:
+        """The Discord-event line of /dialogue status (None when events are turned off in the settings)."""
+        if not self._settings.scheduled_events:
+            return None
+        record = await events_db.get(self._db, dialogue.id)
+        return render_events.event_section(
+            dialogue,
+            enabled=record.enabled,
+            event_id=record.event_id,
+            status=record.applied.status if record.applied is not None else None,
+            gone=record.gone,
+            refused=record.noticed,
+        )
+
     async def _sync(self, dialogue: Dialogue) -> EventSync:
         record = await events_db.get(self._db, dialogue.id)
         wanted = wanted_event(dialogue)
@@ -132,8 +146,8 @@ class ScheduledEvents:
         if current is EventStatus.SCHEDULED and wanted.status is EventStatus.SCHEDULED and moved:
             start = max(wanted.start, self._clock() + _AHEAD)
             await self._gateway.edit_event(guild_id, event_id, start=start, end=wanted.end)
-        elif wanted.status is EventStatus.ACTIVE and (applied is None or applied.end != wanted.end):
-            await self._gateway.edit_event(guild_id, event_id, end=wanted.end)  # extended while open
+        elif not wanted.status.final and (applied is None or applied.end != wanted.end):
+            await self._gateway.edit_event(guild_id, event_id, end=wanted.end)  # extended once under way
         # Started now (even early, when a facilitator opens it early), located in the dialogue's channel.
         for status in next_statuses(current, wanted.status):
             extra = render_events.event_location(dialogue) if status is EventStatus.ACTIVE else None

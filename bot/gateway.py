@@ -15,7 +15,15 @@ _EXTERNAL_EVENT = 3
 _GUILD_ONLY = 2
 _EVENT_REASON = "dialogue-bot: the dialogue's window"
 
-__all__ = ("LOCKED", "MENTIONS_OFF", "REQUIRED_PERMISSIONS", "Gateway", "closing_overwrites", "permission_label")
+__all__ = (
+    "LOCKED",
+    "MENTIONS_OFF",
+    "OPTIONAL_PERMISSIONS",
+    "REQUIRED_PERMISSIONS",
+    "Gateway",
+    "closing_overwrites",
+    "permission_label",
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +43,12 @@ REQUIRED_PERMISSIONS: tuple[str, ...] = (
     "send_messages_in_threads",  # seed questions, the Leaders thread
     "pin_messages",  # pin the intro (Discord split this out of Manage Messages in 2026)
     "read_message_history",  # catch up on posts made while the bot was away
+)
+
+# Asked for by the invite URL but not needed to run a dialogue: without it, what it serves is left out and the
+# facilitators are told once.
+OPTIONAL_PERMISSIONS: tuple[str, ...] = (
+    "manage_events",  # the dialogue's window as a Discord scheduled event (bot/events.py)
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .domain.events import EventStatus
 from .domain.models import Dialogue
 
 __all__ = (
@@ -10,6 +11,7 @@ __all__ = (
     "event_location",
     "event_marker",
     "event_name",
+    "event_section",
     "events_refused",
 )
 
@@ -49,3 +51,19 @@ def events_refused(dialogue: Dialogue) -> str:
         "Everything else works as usual. Grant it and the event is created or updated at the dialogue's next step; "
         "or turn events off with `scheduled_events = false` in the config or `event = false` in the plan."
     )
+
+
+def event_section(
+    dialogue: Dialogue, *, enabled: bool, event_id: int | None, status: EventStatus | None, gone: bool, refused: bool
+) -> str:
+    """The Discord-event line of /dialogue status."""
+    if not enabled:
+        return "Discord event: off for this dialogue (its plan says `event = false`)."
+    if gone:
+        return "Discord event: deleted on Discord; the bot leaves it alone."
+    if event_id is None:
+        if refused:
+            return "Discord event: none, the bot lacks the Manage Events permission."
+        return "Discord event: none yet."
+    shown = status.name.lower() if status is not None else "created"
+    return f"Discord event: {shown} — https://discord.com/events/{dialogue.guild_id}/{event_id}"

@@ -214,19 +214,23 @@ class DialogueService:
 
     async def _sync_event(self, dialogue_id: int) -> None:
         """Bring the dialogue's scheduled event in step (held lock); a failure is tried again with back-off."""
-        dialogue = await dialogues_db.get(self.db, dialogue_id)
-        if dialogue is None:
-            return
-        result = await self.events.sync(dialogue)
-        if result is not EventSync.FAILED:
-            self._event_retries.reset(dialogue_id)
-            return
-        # The dialogue's own timer brings the sync back (its wake-up is in the record, so restarts keep it).
-        retry = self.clock() + self._event_retries.next_delay(dialogue_id)
-        current = await dialogues_db.wake_at(self.db, dialogue_id)
-        if current is None or retry < current:
-            await dialogues_db.set_wake(self.db, dialogue_id, retry)
-            self.timer.poke(retry)
+        try:
+            dialogue = await dialogues_db.get(self.db, dialogue_id)
+            if dialogue is None:
+                return
+            result = await self.events.sync(dialogue)
+            if result is not EventSync.FAILED:
+                self._event_retries.reset(dialogue_id)
+                return
+            # The dialogue's own timer brings the sync back (its wake-up is in the record, so restarts keep it).
+            retry = self.clock() + self._event_retries.next_delay(dialogue_id)
+            current = await dialogues_db.wake_at(self.db, dialogue_id)
+            if current is None or retry < current:
+                await dialogues_db.set_wake(self.db, dialogue_id, retry)
+                self.timer.poke(retry)
+        except Exception:
+            # The event is a courtesy: nothing about it may stop or mask the dialogue's own step.
+            log.exception("Dialogue %s: could not bring its scheduled event in step", dialogue_id)
 
     async def run_due(self, dialogue_id: int) -> None:
         """The timer's handler: do whatever the record says is due now (nothing if it is done).

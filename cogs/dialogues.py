@@ -113,7 +113,10 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
             stats = await self.service.stats(found.id)
             leaders = await self.bot.leaders.status_section(found)
             progress = await self.service.progress(found.id)
-            return render.status(found, stats, [leaders] if leaders else [], progress=progress)
+            sections = [leaders] if leaders else []
+            if event := await self.service.events.status_section(found):
+                sections.append(event)
+            return render.status(found, stats, sections, progress=progress)
 
         await answer(interaction, run)
 

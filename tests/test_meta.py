@@ -14,7 +14,7 @@ import pytest
 import simcord
 from discord import app_commands
 
-from bot.gateway import REQUIRED_PERMISSIONS
+from bot.gateway import OPTIONAL_PERMISSIONS, REQUIRED_PERMISSIONS
 
 REPO = Path(__file__).resolve().parents[1]
 STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
@@ -198,8 +198,8 @@ def test_invite_url_requests_exactly_the_required_permissions(tmp_path: Path) ->
     value = int(query["permissions"][0])
     flags = discord.Permissions.VALID_FLAGS  # name -> bit; some names are aliases of one bit
     set_bits = {1 << bit for bit in range(value.bit_length()) if value >> bit & 1}
-    # Every bit in the URL is one the bot needs, and every permission it needs has its bit.
-    assert set_bits == {flags[name] for name in REQUIRED_PERMISSIONS}
+    # Every bit in the URL is one the bot uses, and every permission it uses has its bit.
+    assert set_bits == {flags[name] for name in REQUIRED_PERMISSIONS + OPTIONAL_PERMISSIONS}
     assert all(getattr(discord.Permissions(value), name) for name in REQUIRED_PERMISSIONS)
     assert not discord.Permissions(value).administrator
 

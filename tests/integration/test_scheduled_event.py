@@ -70,6 +70,8 @@ async def test_moved_on_extend_started_at_open_and_completed_at_close(world: Wor
     assert (await reload(world, dialogue.id)).state is State.CLOSED
     assert event.status == EventStatus.COMPLETED
     assert len(events(world)) == 1
+    status = await run(world, "dialogue status", dialogue=str(dialogue.id))
+    assert f"Discord event: completed — https://discord.com/events/{world.guild.id}/{event.id}" in status
 
 
 async def test_cancelled_on_cancel(world: World) -> None:
@@ -114,6 +116,8 @@ async def test_without_manage_events_everything_works_and_facilitators_are_told_
     assert closed.state is State.CLOSED and (await world.bot.dialogues.progress(dialogue.id)).closing_done
     assert events(world) == []
     assert len(notices(world, "Manage Events")) == 1, notices(world, "Manage Events")
+    status = await run(world, "dialogue status", dialogue=str(dialogue.id))
+    assert "Discord event: none, the bot lacks the Manage Events permission." in status
 
 
 async def test_the_setting_turns_events_off(world: World) -> None:
