@@ -93,6 +93,9 @@ class ProxyPosts:
         )
         try:
             message = await self._send(entry)
+        except DialogueError:
+            await proxy_db.forget(self._db, entry.id)  # the thread is gone: nothing was posted
+            raise
         except discord.HTTPException as error:
             # Refused: nothing was posted (a nonce makes a landed-but-unanswered send safe to repeat later).
             await proxy_db.forget(self._db, entry.id)

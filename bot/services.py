@@ -19,7 +19,7 @@ from . import render
 from .clock import Clock
 from .closing import Closing
 from .config import Settings
-from .domain.errors import DialogueNotFound, InvalidInput, InvalidTransition
+from .domain.errors import DialogueError, DialogueNotFound, InvalidInput, InvalidTransition
 from .domain.lifecycle import ALLOWED, Action, due_action, next_wake, require_transition
 from .domain.models import BotMessageKind, Dialogue, DialogueDraft, PostStats, State
 from .domain.parsing import MAX_DURATION
@@ -31,7 +31,17 @@ from .opening import Opening
 from .proxy import ProxyPosts, ProxyTarget
 from .recording import IncomingPost, Recorder
 from .scheduler import Scheduler
-from .steps import ChannelDeleted, DialogueLocks, InFlight, Retries, StepFailed, attempt, step_nonce, unexpected
+from .steps import (
+    FIRST_RETRY,
+    ChannelDeleted,
+    DialogueLocks,
+    InFlight,
+    Retries,
+    StepFailed,
+    attempt,
+    step_nonce,
+    unexpected,
+)
 from .timer import Dispatcher, DurableTimer
 
 __all__ = ("TIMER_JOB", "DialogueService")
@@ -427,9 +437,20 @@ class DialogueService:
 
         Runs under the dialogue's lock and checks everything again: the dialogue may have closed meanwhile.
         """
-        async with self._step(dialogue_id):
-            target = await self.proxy.check(await self.get(dialogue_id), thread, name)
-            return target, await self.proxy.post(target, text, facilitator_id)
+        try:
+            async with self._step(dialogue_id):
+                target = await self.proxy.check(await self.get(dialogue_id), thread, name)
+                return target, await self.proxy.post(target, text, facilitator_id)
+        except DialogueError:
+            raise
+        except Exception:
+            # Cut short (the connection, the database): the step is written down; the timer finishes it soon.
+            retry = self.clock() + FIRST_RETRY
+            current = await dialogues_db.wake_at(self.db, dialogue_id)
+            if current is None or retry < current:
+                await dialogues_db.set_wake(self.db, dialogue_id, retry)
+                self.timer.poke(retry)
+            raise
 
     async def extend(self, dialogue_id: int, by: timedelta) -> Dialogue:
         """Move the closing time later; the timer then wakes at the new time."""
@@ -510,6 +531,7 @@ class DialogueService:
         require_transition(dialogue, Action.CLOSE)
         # Posts written while the bot was away still belong in the record (and the wrap-up's numbers).
         await self.recorder.catch_up(dialogue, until=min(self.clock(), dialogue.closes_at))
+        await self.proxy.resume(dialogue)  # and so do posts on someone's behalf that a restart cut short
         now = self.clock()
         if timer:
             won = await dialogues_db.close_if_due(self.db, dialogue.id, now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import discord
 import pytest
 import simcord
 
@@ -202,3 +203,35 @@ async def test_a_post_written_down_but_never_sent_is_sent_after_a_restart(world:
     sent = [m for m in home.history() if "Never sent before." in m.content]
     assert len(sent) == 1 and sent[0].content.startswith("**Posted on behalf of Maria**")
     assert (await stats(world, dialogue.id)).participants == 1
+
+
+async def test_a_step_cut_short_is_finished_by_the_timer_without_a_restart(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dialogue, room = await open_dialogue(world)
+    home = thread(room, HOME)
+
+    async def fail(*_: object) -> None:
+        raise RuntimeError("the database went away for a moment")
+
+    monkeypatch.setattr(proxy_db, "mark_posted", fail)
+    result = await post_on_behalf(world, dialogue, home.id, "Maria", "Cut short.")
+    monkeypatch.undo()
+    assert "Sorry, something went wrong" in last_reply(result)
+    assert any("went away" in str(error) for error in world.env.errors)
+    await world.env.advance_time(5 * 60)
+    assert len([m for m in home.history() if "Cut short." in m.content]) == 1
+    assert [row["content"] for row in await posts_of(world, dialogue.id) if row["author_name"] == "Maria"] == [
+        "Cut short."
+    ]
+
+
+async def test_a_thread_locked_on_discord_is_refused(world: World) -> None:
+    dialogue, room = await open_dialogue(world)
+    home = thread(room, HOME)
+    # A moderator locked this thread by hand while the dialogue stays open.
+    locked = world.bot.get_channel(home.id)
+    assert isinstance(locked, discord.Thread)
+    await locked.edit(locked=True)
+    result = await post_on_behalf(world, dialogue, home.id, "Maria", None)
+    assert result.modal is None and "locked" in last_reply(result), last_reply(result)
