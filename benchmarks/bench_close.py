@@ -25,7 +25,11 @@ from bot import Settings, create_bot
 async def close_with(threads: int) -> tuple[int, Counter[str], int, float]:
     """Close a dialogue with ``threads`` threads; return (threads, calls by route, wrap-up parts, seconds)."""
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(database=str(Path(folder) / "bench.sqlite3"), default_timezone="UTC")
+        # The closing's own calls: the scheduled event's (one read, one update) are its own step, counted apart
+        # by tests/integration/test_closing.py.
+        settings = Settings(
+            database=str(Path(folder) / "bench.sqlite3"), default_timezone="UTC", scheduled_events=False
+        )
         bot = create_bot(settings)
         async with simcord.run(bot, check_errors=False) as env:
             guild = env.create_guild("Bench")
