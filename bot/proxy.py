@@ -135,7 +135,13 @@ class ProxyPosts:
                 None,
             )
             if message is None:
-                message = await self._send(entry)
+                try:
+                    message = await self._send(entry)
+                except (discord.HTTPException, DialogueError) as error:
+                    # Refused (or the thread went away): nothing was posted, and trying again will not change it.
+                    log.warning("Dialogue %s: post %s on someone's behalf dropped: %r", dialogue.id, entry.id, error)
+                    await proxy_db.forget(self._db, entry.id)
+                    continue
             await self._record(entry, message)
             done += 1
         return done

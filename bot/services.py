@@ -531,7 +531,10 @@ class DialogueService:
         require_transition(dialogue, Action.CLOSE)
         # Posts written while the bot was away still belong in the record (and the wrap-up's numbers).
         await self.recorder.catch_up(dialogue, until=min(self.clock(), dialogue.closes_at))
-        await self.proxy.resume(dialogue)  # and so do posts on someone's behalf that a restart cut short
+        try:
+            await self.proxy.resume(dialogue)  # and so do posts on someone's behalf that a restart cut short
+        except Exception:
+            log.exception("Dialogue %s: could not finish a post on someone's behalf before closing", dialogue.id)
         now = self.clock()
         if timer:
             won = await dialogues_db.close_if_due(self.db, dialogue.id, now)

@@ -235,3 +235,16 @@ async def test_a_thread_locked_on_discord_is_refused(world: World) -> None:
     await locked.edit(locked=True)
     result = await post_on_behalf(world, dialogue, home.id, "Maria", None)
     assert result.modal is None and "locked" in last_reply(result), last_reply(result)
+
+
+async def test_a_pending_post_discord_refuses_is_dropped_and_never_holds_up_the_close(world: World) -> None:
+    dialogue, room = await open_dialogue(world)
+    home = thread(room, HOME)
+    await proxy_db.add(
+        world.bot.database, dialogue.id, home.id, "Maria", "Refused later.", world.fac.id, world.bot.clock()
+    )
+    world.env.inject_error("POST", f"/channels/{home.id}/messages", status=403, code=50013, message="Missing Access")
+    await world.fac.slash(world.general, "dialogue close", dialogue=str(dialogue.id))
+    assert (await world.bot.dialogues.progress(dialogue.id)).closing_done
+    assert await proxy_db.pending(world.bot.database, dialogue.id) == []
+    assert not [m for m in home.history() if "Refused later." in m.content]
