@@ -52,6 +52,7 @@ class Hit:
     channel_id: int | None
     thread_id: int | None
     thread_title: str | None
+    top_level: bool  # written in the dialogue's channel itself (a thread may have started from it)
     author_name: str
     created_at: datetime
     excerpt: str
@@ -111,7 +112,8 @@ async def search(
     try:
         rows = await db.fetchall(
             "SELECT p.message_id, p.dialogue_id, d.title AS dialogue_title, d.channel_id, p.thread_id, "
-            "t.title AS thread_title, p.author_name, p.created_at, "
+            "t.title AS thread_title, (p.thread_id IS NULL OR t.starter_message_id = p.message_id) AS top_level, "
+            "p.author_name, p.created_at, "
             f"snippet(posts_fts, 0, '{MATCH_START}', '{MATCH_END}', '…', {_EXCERPT_WORDS}) AS excerpt "
             "FROM posts_fts JOIN posts p ON p.message_id = posts_fts.rowid "
             "JOIN dialogues d ON d.id = p.dialogue_id "
@@ -137,6 +139,7 @@ def _hit(row: Row) -> Hit:
         channel_id=row["channel_id"],
         thread_id=row["thread_id"],
         thread_title=row["thread_title"],
+        top_level=bool(row["top_level"]),
         author_name=row["author_name"],
         created_at=from_epoch(row["created_at"]),
         excerpt=row["excerpt"] or "",
