@@ -283,6 +283,16 @@ async def test_forget_me_in_one_dialogue_and_cancel(world: World) -> None:
     assert "[Jump to the post]" in last_reply(await search(world, world.fac, "keep"))
 
 
+async def test_forget_me_offers_the_dialogues_where_the_member_has_posts(world: World) -> None:
+    council, room = await open_dialogue(world, "Engaging the Council")
+    await world.alice.send(thread(room, HOME), "one")
+    await world.alice.send(thread(room, OUTCOMES), "two")
+    await open_dialogue(world, "Regional courts")
+    choices = await world.alice.autocomplete(world.general, "forget-me", "dialogue", "")
+    assert [choice["name"] for choice in choices] == [f"#{council.id} Engaging the Council (2 posts)"]
+    assert await world.bob.autocomplete(world.general, "forget-me", "dialogue", "") == []
+
+
 async def test_forget_me_with_nothing_recorded_changes_nothing(world: World) -> None:
     text = await run(world, "forget-me", world.alice)
     assert text == "You have no recorded posts in this server's dialogues to erase. Nothing was changed."
