@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import db.search as search_db
 import db.withdrawals as withdrawals_db
 from db import Database
 from db.withdrawals import WithdrawnDialogue
@@ -66,9 +65,6 @@ class WithdrawalService:
             self.clock(),
             by_facilitator=request.by_facilitator,
         )
-        if done:
-            # Merge the index so the erased words leave its pages too, not only its results.
-            await search_db.forget_erased(self.db)
         for entry in done:
             # Never the member or the text: which dialogue, how many, and who asked.
             log.info(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from . import search as search_db
 from .connection import Database
 from .timeutil import from_epoch, to_epoch
 
@@ -61,7 +62,8 @@ async def withdraw(
     """Erase the text and name of a member's posts in one or every dialogue of this server; log each dialogue.
 
     One transaction: the posts are marked withdrawn (the search index follows by trigger) and each dialogue's
-    count is logged, or nothing happens. Posts written later are recorded as usual.
+    count is logged, or nothing happens; then the index is merged so no trace of the words stays in the file.
+    Posts written later are recorded as usual.
     """
     async with db.transaction():
         found = await withdrawable(db, guild_id, author_id, dialogue_id)
@@ -82,6 +84,8 @@ async def withdraw(
             "VALUES (?, ?, ?, ?, ?)",
             [(guild_id, entry.dialogue_id, entry.posts, int(by_facilitator), to_epoch(now)) for entry in found],
         )
+    # The triggers took the posts out of the index's results; merging it takes their words out of its pages.
+    await search_db.forget_erased(db)
     return found
 
 

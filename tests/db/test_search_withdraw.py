@@ -151,6 +151,23 @@ async def test_withdrawal_erases_text_and_name_keeps_counts_and_logs_no_content(
     assert len(await withdrawals_db.log_entries(database, first)) == 1
 
 
+async def test_withdrawn_words_leave_the_database_file(tmp_path: Path) -> None:
+    """Not only the results: neither the text nor the index's copy of its words stays in the file."""
+    path = tmp_path / "traces.sqlite3"
+    database = await Database.connect(path)
+    try:
+        dialogue_id = await open_dialogue(database)
+        await post(database, dialogue_id, 1001, "Zyxwvutsrq lives near the Qwertzuiop bridge")
+        for n in range(40):
+            await post(database, dialogue_id, 2000 + n, f"other words {n}", author=BOB)
+        await withdrawals_db.withdraw(database, 1, ALICE, None, OPENS, by_facilitator=False)
+        await database.fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        await database.close()
+    stored = b"".join(part.read_bytes() for part in tmp_path.glob("traces.sqlite3*")).lower()
+    assert b"zyxwvutsrq" not in stored and b"qwertzuiop" not in stored
+
+
 async def test_withdrawal_from_one_dialogue_leaves_the_others(database: Database) -> None:
     first = await open_dialogue(database)
     second = await open_dialogue(database)
