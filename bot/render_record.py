@@ -9,6 +9,7 @@ from datetime import datetime
 from db.search import MATCH_END, MATCH_START, Hit, HitPage
 from db.withdrawals import WithdrawnDialogue
 
+from .domain.parsing import cut
 from .render import MESSAGE_LIMIT, plural, timestamp, truncate
 
 __all__ = (
@@ -23,8 +24,11 @@ __all__ = (
     "search_page",
 )
 
-# Longest excerpt shown (snippet() already cuts to a few words around the match).
-_EXCERPT_LIMIT = 300
+# Longest excerpts tried, in characters before escaping: a page of five must fit one message, so long excerpts
+# (or long titles) are cut shorter until it does (snippet() already cuts to a few words around the match).
+_EXCERPT_LIMITS = (300, 160, 80, 40, 20)
+# Thread titles are cut too: the excerpt, not the title, is what a reader scans.
+_THREAD_TITLE_LIMIT = 60
 # Characters that Discord reads as formatting (and < for mentions): shown as typed instead.
 _MARKDOWN = re.compile(r"([\\*_~`|>#\[\]()<:-])")
 
@@ -34,11 +38,11 @@ def _plain(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", " ".join(text.split()))
 
 
-def _excerpt(text: str) -> str:
-    cut = text[:_EXCERPT_LIMIT]
+def _excerpt(text: str, limit: int) -> str:
+    cut = text[:limit]
     if cut.count(MATCH_START) > cut.count(MATCH_END):
         cut += MATCH_END  # a match cut in half would leave the rest of the message bold
-    shown = _plain(cut + ("…" if len(text) > _EXCERPT_LIMIT else ""))
+    shown = _plain(cut + ("…" if len(text) > limit else ""))
     return shown.replace(MATCH_START, "**").replace(MATCH_END, "**")
 
 
@@ -48,14 +52,14 @@ def jump_url(guild_id: int, hit: Hit) -> str:
     return f"https://discord.com/channels/{guild_id}/{channel}/{hit.message_id}"
 
 
-def _hit_lines(number: int, guild_id: int, hit: Hit) -> str:
+def _hit_lines(number: int, guild_id: int, hit: Hit, limit: int) -> str:
     place = f"**{hit.dialogue_title}**"
     if hit.thread_title and not hit.top_level:
-        place += f" › {hit.thread_title}"
+        place += f" › {cut(hit.thread_title, _THREAD_TITLE_LIMIT)}"
     author = hit.author_name or "someone"
     return (
         f"{number}. {place} · {_plain(author)} · {timestamp(hit.created_at, 'd')}\n"
-        f"> {_excerpt(hit.excerpt)}\n"
+        f"> {_excerpt(hit.excerpt, limit)}\n"
         f"[Jump to the post]({jump_url(guild_id, hit)})"
     )
 
@@ -68,9 +72,14 @@ def search_page(query: str, page: HitPage, guild_id: int, *, per_page: int, scop
             return f"No posts match “{_plain(query)}” {where}. Try fewer or other words."
         return f"No more posts match “{_plain(query)}” {where}."
     first = page.page * per_page + 1
-    lines = [f"Posts matching “{_plain(query)}” {where}, best match first (page {page.page + 1}):"]
-    lines += [_hit_lines(first + index, guild_id, hit) for index, hit in enumerate(page.hits)]
-    return truncate("\n\n".join(lines), MESSAGE_LIMIT)
+    header = f"Posts matching “{_plain(query)}” {where}, best match first (page {page.page + 1}):"
+    for limit in _EXCERPT_LIMITS:
+        text = "\n\n".join(
+            [header, *(_hit_lines(first + index, guild_id, hit, limit) for index, hit in enumerate(page.hits))]
+        )
+        if len(text) <= MESSAGE_LIMIT:
+            break
+    return truncate(text, MESSAGE_LIMIT)
 
 
 def search_nothing_readable(*, facilitator: bool) -> str:
