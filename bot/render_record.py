@@ -55,7 +55,7 @@ def jump_url(guild_id: int, hit: Hit) -> str:
 def _hit_lines(number: int, guild_id: int, hit: Hit, limit: int) -> str:
     place = f"**{hit.dialogue_title}**"
     if hit.thread_title and not hit.top_level:
-        place += f" › {cut(hit.thread_title, _THREAD_TITLE_LIMIT)}"
+        place += f" › {_plain(cut(hit.thread_title, _THREAD_TITLE_LIMIT))}"  # a participant's thread: their words
     author = hit.author_name or "someone"
     return (
         f"{number}. {place} · {_plain(author)} · {timestamp(hit.created_at, 'd')}\n"
