@@ -278,8 +278,9 @@ class ForgetButton(
         done = await bot.withdrawals.withdraw(guild.id, request)
         name = None
         if request.by_facilitator:
-            member = guild.get_member(request.member_id)
-            name = member.display_name if member else str(request.member_id)
+            # Someone who left the server is no longer a member, but may still be a known user.
+            person = guild.get_member(request.member_id) or bot.get_user(request.member_id)
+            name = person.display_name if person else f"user {request.member_id}"
         await _replace(interaction, render_record.forget_done(done, member=name))
 
 
@@ -310,9 +311,12 @@ def forget_command(bot: DialogueBot) -> app_commands.Command[Any, ..., None]:
     """``/dialogue forget``: erase a member's posts for them, after they asked by other means."""
 
     @app_commands.command(name="forget", description="Erase a member's posts from the record, at their request")
-    @app_commands.describe(member="Whose posts to erase", dialogue="Only in this dialogue (default: every dialogue)")
+    @app_commands.describe(
+        member="Whose posts to erase (someone who left the server can be given by their user id)",
+        dialogue="Only in this dialogue (default: every dialogue)",
+    )
     @app_commands.autocomplete(dialogue=dialogue_autocomplete)
-    async def forget(interaction: discord.Interaction, member: discord.Member, dialogue: str | None = None) -> None:
+    async def forget(interaction: discord.Interaction, member: discord.User, dialogue: str | None = None) -> None:
         await ask_to_forget(interaction, member.id, dialogue, for_member=member.display_name)
 
     return forget

@@ -323,6 +323,18 @@ async def test_a_facilitator_forgets_a_member_who_asked_by_other_means(world: Wo
     assert [e.by_facilitator for e in await withdrawals_db.log_entries(world.bot.database, dialogue.id)] == [True]
 
 
+async def test_a_facilitator_forgets_someone_who_left_the_server(world: World) -> None:
+    _dialogue, room = await open_dialogue(world, "Engaging the Council")
+    await world.alice.send(thread(room, HOME), "alice wrote this")
+    world.guild.remove_member(world.alice)
+    await world.env.settle()
+    question = shown(await world.fac.slash(world.general, "dialogue forget", member=world.alice.user))
+    assert "written by **alice** so far: **1 post**" in question.content
+    await world.fac.click(question, label="Erase")
+    assert now_showing(world, question).startswith("Erased the text of **1 post** in **1 dialogue**")
+    assert last_reply(await search(world, world.fac, "wrote")).startswith("No posts match")
+
+
 async def test_an_edit_after_withdrawal_does_not_bring_the_text_back(world: World) -> None:
     _dialogue, room = await open_dialogue(world, "Engaging the Council")
     post = await world.alice.send(thread(room, HOME), "first version")
