@@ -16,10 +16,12 @@ __all__ = (
     "forget_cancelled",
     "forget_done",
     "forget_expired",
+    "forget_not_yours",
     "forget_nothing",
     "forget_question",
     "jump_url",
     "search_expired",
+    "search_not_yours",
     "search_nothing_readable",
     "search_page",
 )
@@ -162,3 +164,13 @@ def forget_expired(expires_at: datetime, *, facilitator: bool) -> str:
     """A confirmation pressed too late."""
     again = "`/dialogue forget`" if facilitator else "`/forget-me`"
     return f"This confirmation expired at {timestamp(expires_at, 't')}. Nothing was erased; run {again} again."
+
+
+def search_not_yours() -> str:
+    """A page button pressed by someone other than the searcher."""
+    return "These buttons belong to someone else's search. Run `/search` yourself."
+
+
+def forget_not_yours() -> str:
+    """A confirmation pressed by someone it was not asked of."""
+    return "This question was not asked of you; nothing was erased."

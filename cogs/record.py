@@ -139,7 +139,7 @@ class SearchPageButton(
         bot: DialogueBot = interaction.client
         held = await bot.search.held(self.key)
         if held is not None and held.user_id != interaction.user.id:
-            await reply(interaction, "These buttons belong to someone else's search. Run `/search` yourself.")
+            await reply(interaction, render_record.search_not_yours())
             return
         await interaction.response.defer()
         if held is None:
@@ -263,7 +263,7 @@ class ForgetButton(
             else interaction.user.id == request.member_id
         )
         if not allowed:
-            await reply(interaction, "This question was not asked of you; nothing was erased.")
+            await reply(interaction, render_record.forget_not_yours())
             return
         await interaction.response.defer()
         if not self.confirm:
