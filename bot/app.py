@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -17,14 +18,18 @@ from .gateway import Gateway
 from .leaders import LeaderService
 from .plans import PlanService
 from .scheduler import Scheduler
+from .search import SearchService
 from .services import DialogueService
+from .withdrawal import WithdrawalService
 
 __all__ = ("DialogueBot", "create_bot", "is_facilitator")
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.dialogues", "cogs.participation", "cogs.leaders")
+EXTENSIONS: tuple[str, ...] = ("cogs.dialogues", "cogs.participation", "cogs.leaders", "cogs.record")
 FACILITATOR_GROUPS = frozenset({"dialogue"})
+# Subcommands of a facilitator group that members may run too: each filters what a member may see itself.
+MEMBER_SUBCOMMANDS = frozenset({("dialogue", "search")})
 # How long closing the bot waits for running steps and listeners before closing the database anyway.
 SHUTDOWN_WAIT = 30.0
 
@@ -43,7 +48,7 @@ class DialogueTree(app_commands.CommandTree["DialogueBot"]):
 
     async def interaction_check(self, interaction: discord.Interaction[DialogueBot]) -> bool:
         name = interaction.data.get("name") if interaction.data else None
-        if name not in FACILITATOR_GROUPS:
+        if name not in FACILITATOR_GROUPS or _invoked(interaction) in MEMBER_SUBCOMMANDS:
             return True
         if is_facilitator(interaction.user, interaction.client.settings):
             return True
@@ -61,6 +66,16 @@ class DialogueTree(app_commands.CommandTree["DialogueBot"]):
         command = interaction.command.qualified_name if interaction.command else "?"
         log.error("Unexpected error in /%s", command, exc_info=error)
         await send_apology(interaction)
+
+
+def _invoked(interaction: discord.Interaction[DialogueBot]) -> tuple[str, str | None]:
+    """The group and first subcommand an application command interaction names (subcommand None if none)."""
+    data: dict[str, Any] = dict(interaction.data or {})
+    options = data.get("options") or []
+    first = options[0] if options else None
+    # Option type 1 is a subcommand, 2 a subcommand group: the name that follows the group's.
+    sub = first.get("name") if isinstance(first, dict) and first.get("type") in (1, 2) else None
+    return str(data.get("name")), sub
 
 
 async def send_apology(interaction: discord.Interaction) -> None:
@@ -116,6 +131,16 @@ class DialogueBot(commands.Bot):
     def plans(self) -> PlanService:
         """Plan files: import and export."""
         return self._built().plans
+
+    @property
+    def search(self) -> SearchService:
+        """Full-text search over this server's dialogues."""
+        return self._built().search
+
+    @property
+    def withdrawals(self) -> WithdrawalService:
+        """Erasing a member's posts at their request."""
+        return self._built().withdrawals
 
     def _built(self) -> _Services:
         assert self._services is not None, "the services start in setup_hook"
@@ -175,6 +200,8 @@ class _Services:
     dialogues: DialogueService
     leaders: LeaderService
     plans: PlanService
+    search: SearchService
+    withdrawals: WithdrawalService
 
     @classmethod
     def build(
@@ -183,7 +210,7 @@ class _Services:
         leaders = LeaderService(database, gateway, scheduler, clock, settings)
         dialogues = DialogueService(database, gateway, scheduler, clock, settings, leaders=leaders)
         plans = PlanService(database, dialogues, settings.default_checkin_hour, leaders)
-        return cls(dialogues, leaders, plans)
+        return cls(dialogues, leaders, plans, SearchService(database, clock), WithdrawalService(database, clock))
 
 
 def create_bot(settings: Settings | None = None, clock: Clock | None = None) -> DialogueBot:

@@ -18,6 +18,7 @@ from .common import answer, dialogue_autocomplete, guild_id, reply, timezone_aut
 from .leaders import LeadersGroup, remind_command
 from .plans import IMPORT_BUTTONS, PlanFiles, plan_command
 from .proxy import post_on_behalf_command
+from .record import forget_command, search_command
 from .views import CreateDialogueModal
 
 __all__ = ("Dialogues", "setup")
@@ -137,6 +138,8 @@ async def setup(bot: DialogueBot) -> None:
     group.add_command(remind_command(bot))
     group.add_command(plan_command(bot))
     group.add_command(post_on_behalf_command(bot))
+    group.add_command(search_command(bot))
+    group.add_command(forget_command(bot))
     # The plan import's answer buttons, persistent: a press after a restart still reaches its held import.
     bot.add_dynamic_items(*IMPORT_BUTTONS)
     await bot.add_cog(cog)

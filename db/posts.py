@@ -10,6 +10,7 @@ from .connection import Database
 from .timeutil import to_epoch
 
 __all__ = (
+    "PUBLISHABLE",
     "clear",
     "content",
     "edit",
@@ -20,6 +21,10 @@ __all__ = (
     "stats",
     "watermarks",
 )
+
+# The posts an export or a search may show, for any query on ``posts p``: neither deleted nor withdrawn (a
+# withdrawn post keeps its row, so that counts stay, but its text and name are erased and it is never shown).
+PUBLISHABLE = "p.deleted_at IS NULL AND p.withdrawn_at IS NULL"
 
 # A dialogue takes posts while open, and after its close until the channel lock has really taken effect.
 _RECORDING = "d.state = 'open' OR (d.state = 'closed' AND d.locked_at IS NULL)"
@@ -63,9 +68,13 @@ async def record(
 
 
 async def edit(db: Database, message_id: int, content: str, edited_at: datetime) -> bool:
-    """Replace a live post's text unless its dialogue is locked (the record is final then); return if changed."""
+    """Replace a live post's text unless its dialogue is locked (the record is final then); return if changed.
+
+    A withdrawn post stays erased: editing the message on Discord afterwards never brings text back.
+    """
     changed = await db.execute(
         "UPDATE posts SET content = ?, edited_at = ? WHERE message_id = ? AND deleted_at IS NULL "
+        "AND withdrawn_at IS NULL "
         "AND EXISTS (SELECT 1 FROM dialogues d WHERE d.id = posts.dialogue_id AND d.locked_at IS NULL)",
         (content, to_epoch(edited_at), message_id),
     )

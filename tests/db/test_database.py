@@ -460,6 +460,7 @@ async def test_record_keeps_every_field(database: Database) -> None:
         "edited_at": None,
         "deleted_at": None,
         "reply_to_id": 9,
+        "withdrawn_at": None,
     }
 
 

@@ -18,6 +18,8 @@ import db.dialogues as dialogues_db
 import db.leaders as leaders_db
 import db.posts as posts_db
 import db.reminders as reminders_db
+import db.search as search_db
+import db.withdrawals as withdrawals_db
 from bot.domain.models import DialogueDraft, State
 from bot.domain.reminders import Kind, Owed
 from db import Database
@@ -121,6 +123,8 @@ HOT: dict[str, Callable[[Database], Awaitable[object]]] = {
     "stored plan of a leader": lambda d: reminders_db.planned_rows(d, NOW, [1], user_id=ALICE),
     "stored plans at start-up": lambda d: reminders_db.planned_rows(d, NOW, [1, 2, 3]),
     "leaders at start-up": lambda d: leaders_db.leaderships(d, (State.OPEN,), closed_since=NOW),
+    "full-text search": lambda d: search_db.search(d, search_db.match_expression("text"), [1], page=1, per_page=5),
+    "posts a member could withdraw": lambda d: withdrawals_db.withdrawable(d, 42, 2001),
 }
 
 
