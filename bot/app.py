@@ -18,6 +18,7 @@ from .leaders import LeaderService
 from .plans import PlanService
 from .scheduler import Scheduler
 from .services import DialogueService
+from .survey import SurveyService
 
 __all__ = ("DialogueBot", "create_bot", "is_facilitator")
 
@@ -117,6 +118,11 @@ class DialogueBot(commands.Bot):
         """Plan files: import and export."""
         return self._built().plans
 
+    @property
+    def survey(self) -> SurveyService:
+        """The anonymous feedback survey after a dialogue closes."""
+        return self._built().survey
+
     def _built(self) -> _Services:
         assert self._services is not None, "the services start in setup_hook"
         return self._services
@@ -130,6 +136,7 @@ class DialogueBot(commands.Bot):
             await self.load_extension(extension)
         await self.leaders.rebuild()
         await self.dialogues.schedule_all()
+        await self.survey.end_due()
         await self.sync_commands()
 
     async def on_ready(self) -> None:
@@ -175,6 +182,7 @@ class _Services:
     dialogues: DialogueService
     leaders: LeaderService
     plans: PlanService
+    survey: SurveyService
 
     @classmethod
     def build(
@@ -182,8 +190,9 @@ class _Services:
     ) -> _Services:
         leaders = LeaderService(database, gateway, scheduler, clock, settings)
         dialogues = DialogueService(database, gateway, scheduler, clock, settings, leaders=leaders)
-        plans = PlanService(database, dialogues, settings.default_checkin_hour, leaders)
-        return cls(dialogues, leaders, plans)
+        survey = SurveyService(database, clock, settings.survey_days)
+        plans = PlanService(database, dialogues, settings.default_checkin_hour, leaders, survey)
+        return cls(dialogues, leaders, plans, survey)
 
 
 def create_bot(settings: Settings | None = None, clock: Clock | None = None) -> DialogueBot:

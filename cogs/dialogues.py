@@ -17,6 +17,7 @@ from bot.services import DialogueService
 from .common import answer, dialogue_autocomplete, guild_id, reply, timezone_autocomplete
 from .leaders import LeadersGroup, remind_command
 from .plans import IMPORT_BUTTONS, PlanFiles, plan_command
+from .survey import FeedbackButton, survey_results_command
 from .views import CreateDialogueModal
 
 __all__ = ("Dialogues", "setup")
@@ -111,8 +112,10 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
             found = await self.service.resolve(guild_id(interaction), dialogue)
             stats = await self.service.stats(found.id)
             leaders = await self.bot.leaders.status_section(found)
+            survey = await self.bot.survey.status_section(found)
             progress = await self.service.progress(found.id)
-            return render.status(found, stats, [leaders] if leaders else [], progress=progress)
+            sections = [section for section in (leaders, survey) if section]
+            return render.status(found, stats, sections, progress=progress)
 
         await answer(interaction, run)
 
@@ -132,6 +135,9 @@ async def setup(bot: DialogueBot) -> None:
     group.add_command(LeadersGroup(bot))
     group.add_command(remind_command(bot))
     group.add_command(plan_command(bot))
+    group.add_command(survey_results_command(bot))
     # The plan import's answer buttons, persistent: a press after a restart still reaches its held import.
     bot.add_dynamic_items(*IMPORT_BUTTONS)
+    # The wrap-up's "Give feedback" button, persistent: its custom id carries the dialogue id.
+    bot.add_dynamic_items(FeedbackButton)
     await bot.add_cog(cog)

@@ -68,6 +68,7 @@ def test_every_key(tmp_path: Path) -> None:
         guild_ids = [123456789012345678, 876543210987654321]
         unanswered_after = "6h"
         default_checkin_hour = 17
+        survey_days = 30
         """,
     )
     settings = load_settings(path)
@@ -82,6 +83,7 @@ def test_every_key(tmp_path: Path) -> None:
         guild_ids=(123456789012345678, 876543210987654321),
         unanswered_after="6h",
         default_checkin_hour=17,
+        survey_days=30,
     )
     assert settings.default_duration_delta == timedelta(days=9)
 
@@ -98,6 +100,7 @@ def test_the_test_covers_every_setting() -> None:
         "guild_ids",
         "unanswered_after",
         "default_checkin_hour",
+        "survey_days",
     }
 
 
@@ -186,6 +189,7 @@ def test_a_table_is_an_unknown_key(tmp_path: Path) -> None:
         ('default_checkin_hour = "9"\n', "default_checkin_hour: expected a whole number, got str"),
         ("default_checkin_hour = 9.5\n", "default_checkin_hour: expected a whole number, got float"),
         ("default_checkin_hour = true\n", "default_checkin_hour: expected a whole number, got bool"),
+        ('survey_days = "14"\n', "survey_days: expected a whole number, got str"),
     ],
 )
 def test_wrong_type_is_named(tmp_path: Path, text: str, message: str) -> None:
@@ -256,3 +260,10 @@ def test_check_command_accepts_a_good_config(tmp_path: Path, capsys: pytest.Capt
     out = capsys.readouterr().out
     assert out.startswith(f"config OK; database {(tmp_path / 'ok.sqlite3').resolve()} at schema version ")
     assert (tmp_path / "ok.sqlite3").exists()
+
+
+@pytest.mark.parametrize("days", [0, -1, 366])
+def test_survey_days_out_of_range_is_named(tmp_path: Path, days: int) -> None:
+    assert config_error(tmp_path, f"survey_days = {days}\n") == (
+        "survey_days: must be a whole number of days from 1 to 365"
+    )

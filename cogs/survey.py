@@ -1,0 +1,141 @@
+"""The feedback survey in Discord: the wrap-up's "Give feedback" button, its form, and the results command.
+
+Not a cog: the Dialogues cog registers ``FeedbackButton`` (persistent: its custom id carries the dialogue id, so a
+press after a restart still reaches the dialogue) and adds ``survey_results_command`` to its group.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot import render_survey
+from bot.afterlife.buttons import FEEDBACK, custom_id
+from bot.app import DialogueBot, send_apology
+from bot.domain.errors import DialogueError
+from bot.survey import SurveyForm
+
+from .common import dialogue_autocomplete, guild_id, reply
+
+__all__ = ("FeedbackButton", "FeedbackModal", "survey_results_command")
+
+log = logging.getLogger(__name__)
+
+# Custom ids of the form's inputs: part of the bot's interface (tests fill them in by these names).
+RATING_ID = "rating"
+QUESTION_IDS = ("answer_1", "answer_2", "answer_3")
+# A form left open this long is dropped (its answer would be refused anyway once the survey ends).
+FORM_TIMEOUT = 3600.0
+
+
+class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"dialogue:feedback:(?P<id>[0-9]+)"):
+    """ "Give feedback" under a wrap-up (``dialogue:feedback:<id>``): opens the anonymous form."""
+
+    def __init__(self, dialogue_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Give feedback", style=discord.ButtonStyle.success, custom_id=custom_id(FEEDBACK, dialogue_id)
+            )
+        )
+        self.dialogue_id = dialogue_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> FeedbackButton:
+        """Rebuild the button from a press (after a restart too)."""
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Open the form, or say why the survey takes no answers now."""
+        bot: DialogueBot = interaction.client
+        try:
+            form = await bot.survey.form(self.dialogue_id)
+        except DialogueError as error:
+            await reply(interaction, str(error))
+            return
+        except Exception as error:
+            log.error("Unexpected error opening the survey of dialogue %s", self.dialogue_id, exc_info=error)
+            await send_apology(interaction)
+            return
+        await interaction.response.send_modal(FeedbackModal(bot, form))
+
+
+class FeedbackModal(discord.ui.Modal):
+    """The anonymous form: a 1-5 usefulness rating and up to three written answers, all optional but not all."""
+
+    def __init__(self, bot: DialogueBot, form: SurveyForm) -> None:
+        super().__init__(
+            title=render_survey.FORM_TITLE,
+            timeout=FORM_TIMEOUT,
+            custom_id=f"dialogue:feedback-form:{form.dialogue.id}",
+        )
+        self.bot = bot
+        self.dialogue_id = form.dialogue.id
+        self.deadline = form.deadline
+        self.rating: discord.ui.RadioGroup[FeedbackModal] = discord.ui.RadioGroup(
+            custom_id=RATING_ID,
+            required=False,
+            options=[
+                discord.RadioGroupOption(label=label, value=str(value)) for value, label in render_survey.RATING_OPTIONS
+            ],
+        )
+        self.add_item(
+            discord.ui.Label(
+                text=render_survey.RATING_LABEL, description=render_survey.RATING_DESCRIPTION, component=self.rating
+            )
+        )
+        self.answers: list[discord.ui.TextInput[FeedbackModal]] = []
+        for number, (question, input_id) in enumerate(zip(form.questions, QUESTION_IDS, strict=False), start=1):
+            text, description = render_survey.question_label(number, question)
+            field: discord.ui.TextInput[FeedbackModal] = discord.ui.TextInput(
+                custom_id=input_id, style=discord.TextStyle.paragraph, required=False, max_length=1000
+            )
+            self.answers.append(field)
+            self.add_item(discord.ui.Label(text=text, description=description, component=field))
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        """Store the answer without the member's identity; refuse a bad or empty one with nothing saved."""
+        try:
+            replaced = await self.bot.survey.submit(
+                self.dialogue_id, interaction.user.id, self.rating.value, [field.value for field in self.answers]
+            )
+        except DialogueError as error:
+            await reply(interaction, str(error))
+            return
+        await reply(interaction, render_survey.saved(replaced, self.deadline))
+
+    # discord.py's own Modal.on_error drops BaseView's ``item`` argument; see CreateDialogueModal.
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
+        log.error("Unexpected error in the feedback form of dialogue %s", self.dialogue_id, exc_info=error)
+        await send_apology(interaction)
+
+
+async def _send_results(interaction: discord.Interaction, messages: list[str]) -> None:
+    """Send every part ephemerally: the first as the answer, the rest as follow-ups."""
+    mentions = discord.AllowedMentions.none()
+    for text in messages:
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=mentions)
+
+
+def survey_results_command(bot: DialogueBot) -> app_commands.Command[Any, ..., None]:
+    """``/dialogue survey-results``: the feedback survey's numbers and every written answer, shuffled."""
+
+    @app_commands.command(name="survey-results", description="The anonymous feedback on a closed dialogue")
+    @app_commands.describe(dialogue="The dialogue whose feedback to show")
+    @app_commands.autocomplete(dialogue=dialogue_autocomplete)
+    async def survey_results(interaction: discord.Interaction, dialogue: str) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            found = await bot.dialogues.resolve(guild_id(interaction), dialogue)
+            summary = await bot.survey.summary(found)
+        except DialogueError as error:
+            await reply(interaction, str(error))
+            return
+        await _send_results(interaction, render_survey.results_messages(summary))
+
+    return survey_results
