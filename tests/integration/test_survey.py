@@ -132,8 +132,12 @@ async def test_the_results_show_count_distribution_mean_and_every_text(world: Wo
     await answer(world, world.bob, wrapup, dialogue_id, {"rating": "5", "answer_1": "The daily summaries."})
     await answer(world, world.chen, wrapup, dialogue_id, {"answer_2": "Fewer questions at once."})
 
+    mark = len(world.env.http_requests)
     results = await world.fac.slash(world.general, "dialogue survey-results", dialogue=str(dialogue_id))
     assert all(message.ephemeral for message in shown_messages(results))
+    # Members' words are sent with mentions off.
+    sends = [r.json for r in world.env.http_requests[mark:] if r.path.startswith("/webhooks/") and r.json]
+    assert sends and all(send.get("allowed_mentions") == {"parse": []} for send in sends)
     text = "\n".join(message.content for message in shown_messages(results))
     assert "3 responses" in text
     assert "mean **4.5** of 5, from 2 ratings" in text
