@@ -26,7 +26,7 @@ from .domain.survey import (
     survey_phase,
 )
 
-__all__ = ("SurveyForm", "SurveyService", "SurveySummary")
+__all__ = ("SurveyForm", "SurveySaved", "SurveyService", "SurveySummary")
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,14 @@ class SurveyForm:
 
     dialogue: Dialogue
     questions: tuple[str, ...]
+    deadline: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SurveySaved:
+    """A stored answer: whether it replaced the member's earlier one, and until when it can be changed."""
+
+    replaced: bool
     deadline: datetime
 
 
@@ -86,8 +94,8 @@ class SurveyService:
             raise DialogueError(render_survey.survey_ended(dialogue, deadline))
         return SurveyForm(dialogue, config.resolved_questions(), deadline)
 
-    async def submit(self, dialogue_id: int, user_id: int, rating: str | None, texts: list[str]) -> bool:
-        """Store one member's answer anonymously, replacing their earlier one; True if it replaced one.
+    async def submit(self, dialogue_id: int, user_id: int, rating: str | None, texts: list[str]) -> SurveySaved:
+        """Store one member's answer anonymously, replacing their earlier one.
 
         The window is checked again here: a form opened in time may be sent after the survey ended.
         """
@@ -101,7 +109,7 @@ class SurveyService:
         )
         # Never the member, never the text: only that an answer arrived.
         log.info("Dialogue %s: survey answer %s", dialogue_id, "replaced" if replaced else "stored")
-        return replaced
+        return SurveySaved(replaced, form.deadline)
 
     # ----- results -------------------------------------------------------------------------------
 

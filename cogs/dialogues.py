@@ -17,7 +17,7 @@ from bot.services import DialogueService
 from .common import answer, dialogue_autocomplete, guild_id, reply, timezone_autocomplete
 from .leaders import LeadersGroup, remind_command
 from .plans import IMPORT_BUTTONS, PlanFiles, plan_command
-from .survey import FeedbackButton, survey_results_command
+from .survey import FeedbackButton, on_feedback_form, survey_results_command
 from .views import CreateDialogueModal
 
 __all__ = ("Dialogues", "setup")
@@ -140,4 +140,5 @@ async def setup(bot: DialogueBot) -> None:
     bot.add_dynamic_items(*IMPORT_BUTTONS)
     # The wrap-up's "Give feedback" button, persistent: its custom id carries the dialogue id.
     bot.add_dynamic_items(FeedbackButton)
+    bot.add_listener(on_feedback_form, "on_interaction")
     await bot.add_cog(cog)

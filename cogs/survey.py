@@ -1,7 +1,8 @@
 """The feedback survey in Discord: the wrap-up's "Give feedback" button, its form, and the results command.
 
 Not a cog: the Dialogues cog registers ``FeedbackButton`` (persistent: its custom id carries the dialogue id, so a
-press after a restart still reaches the dialogue) and adds ``survey_results_command`` to its group.
+press after a restart still reaches the dialogue) and the ``on_feedback_form`` listener (the form's custom id
+carries it too), and adds ``survey_results_command`` to its group.
 """
 
 from __future__ import annotations
@@ -17,19 +18,20 @@ from bot import render_survey
 from bot.afterlife.buttons import FEEDBACK, custom_id
 from bot.app import DialogueBot, send_apology
 from bot.domain.errors import DialogueError
+from bot.domain.survey import ANSWER_LIMIT
 from bot.survey import SurveyForm
 
 from .common import dialogue_autocomplete, guild_id, reply
 
-__all__ = ("FeedbackButton", "FeedbackModal", "survey_results_command")
+__all__ = ("FeedbackButton", "FeedbackModal", "on_feedback_form", "survey_results_command")
 
 log = logging.getLogger(__name__)
 
 # Custom ids of the form's inputs: part of the bot's interface (tests fill them in by these names).
 RATING_ID = "rating"
 QUESTION_IDS = ("answer_1", "answer_2", "answer_3")
-# A form left open this long is dropped (its answer would be refused anyway once the survey ends).
-FORM_TIMEOUT = 3600.0
+FORM_PREFIX = "dialogue:feedback-form:"
+_FORM_ID = re.compile(re.escape(FORM_PREFIX) + r"(?P<id>[0-9]+)")
 
 
 class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"dialogue:feedback:(?P<id>[0-9]+)"):
@@ -62,21 +64,19 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
             log.error("Unexpected error opening the survey of dialogue %s", self.dialogue_id, exc_info=error)
             await send_apology(interaction)
             return
-        await interaction.response.send_modal(FeedbackModal(bot, form))
+        await interaction.response.send_modal(FeedbackModal(form))
 
 
 class FeedbackModal(discord.ui.Modal):
-    """The anonymous form: a 1-5 usefulness rating and up to three written answers, all optional but not all."""
+    """The anonymous form: a 1-5 usefulness rating and up to three written answers, all optional but not all.
 
-    def __init__(self, bot: DialogueBot, form: SurveyForm) -> None:
-        super().__init__(
-            title=render_survey.FORM_TITLE,
-            timeout=FORM_TIMEOUT,
-            custom_id=f"dialogue:feedback-form:{form.dialogue.id}",
-        )
-        self.bot = bot
-        self.dialogue_id = form.dialogue.id
-        self.deadline = form.deadline
+    The form is only drawn here. Its answer is taken by ``on_feedback_form`` from the submission itself, not by
+    an object kept in memory: so a form opened before a restart is still taken after it, and two members filling
+    in the same dialogue's form at once never meet (discord.py keys live modals by custom id alone).
+    """
+
+    def __init__(self, form: SurveyForm) -> None:
+        super().__init__(title=render_survey.FORM_TITLE, custom_id=f"{FORM_PREFIX}{form.dialogue.id}")
         self.rating: discord.ui.RadioGroup[FeedbackModal] = discord.ui.RadioGroup(
             custom_id=RATING_ID,
             required=False,
@@ -89,30 +89,56 @@ class FeedbackModal(discord.ui.Modal):
                 text=render_survey.RATING_LABEL, description=render_survey.RATING_DESCRIPTION, component=self.rating
             )
         )
-        self.answers: list[discord.ui.TextInput[FeedbackModal]] = []
         for number, (question, input_id) in enumerate(zip(form.questions, QUESTION_IDS, strict=False), start=1):
             text, description = render_survey.question_label(number, question)
             field: discord.ui.TextInput[FeedbackModal] = discord.ui.TextInput(
-                custom_id=input_id, style=discord.TextStyle.paragraph, required=False, max_length=1000
+                custom_id=input_id, style=discord.TextStyle.paragraph, required=False, max_length=ANSWER_LIMIT
             )
-            self.answers.append(field)
             self.add_item(discord.ui.Label(text=text, description=description, component=field))
+        # Finished before it is sent, so discord.py does not keep it: the listener takes the submission.
+        self.stop()
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        """Store the answer without the member's identity; refuse a bad or empty one with nothing saved."""
-        try:
-            replaced = await self.bot.survey.submit(
-                self.dialogue_id, interaction.user.id, self.rating.value, [field.value for field in self.answers]
-            )
-        except DialogueError as error:
-            await reply(interaction, str(error))
-            return
-        await reply(interaction, render_survey.saved(replaced, self.deadline))
 
-    # discord.py's own Modal.on_error drops BaseView's ``item`` argument; see CreateDialogueModal.
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
-        log.error("Unexpected error in the feedback form of dialogue %s", self.dialogue_id, exc_info=error)
+async def on_feedback_form(interaction: discord.Interaction[Any]) -> None:
+    """Take a submitted feedback form (``dialogue:feedback-form:<id>``): store it anonymously or say why not."""
+    if interaction.type is not discord.InteractionType.modal_submit or not interaction.data:
+        return
+    match = _FORM_ID.fullmatch(str(interaction.data.get("custom_id", "")))
+    if match is None:
+        return
+    dialogue_id = int(match["id"])
+    bot: DialogueBot = interaction.client
+    values = _submitted(interaction.data.get("components", []))
+    # Inputs the form did not have read as empty; the service refuses text for a question it does not ask.
+    texts = [values.get(input_id) or "" for input_id in QUESTION_IDS]
+    try:
+        saved = await bot.survey.submit(dialogue_id, interaction.user.id, values.get(RATING_ID), texts)
+    except DialogueError as error:
+        await reply(interaction, str(error))
+        return
+    except Exception as error:
+        log.error("Unexpected error in the feedback form of dialogue %s", dialogue_id, exc_info=error)
         await send_apology(interaction)
+        return
+    await reply(interaction, render_survey.saved(saved.replaced, saved.deadline))
+
+
+def _submitted(components: Any) -> dict[str, Any]:
+    """Each input's value in a modal submission, by custom id, wherever Discord nests it (labels, rows)."""
+    found: dict[str, Any] = {}
+    stack = list(components) if isinstance(components, list) else []
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        if isinstance(node.get("custom_id"), str) and "value" in node:
+            value = node["value"]
+            found[node["custom_id"]] = value if isinstance(value, str) else None
+        if isinstance(node.get("component"), dict):
+            stack.append(node["component"])
+        if isinstance(node.get("components"), list):
+            stack.extend(node["components"])
+    return found
 
 
 async def _send_results(interaction: discord.Interaction, messages: list[str]) -> None:

@@ -106,11 +106,11 @@ def parse_rating(value: str | None) -> int | None:
 
 def check_answer(rating: str | None, texts: Sequence[str], questions: int) -> SurveyAnswer:
     """Check a submitted form; refuse an empty one, a rating outside 1-5 or an overlong text."""
-    if len(texts) > questions:
+    cleaned = [text.strip() for text in texts]
+    if any(cleaned[questions:]):
         raise DialogueError("This form asks fewer questions than were answered. Nothing was saved.")
     value = parse_rating(rating)
-    cleaned = [text.strip() for text in texts]
-    cleaned += [""] * (questions - len(cleaned))
+    cleaned = cleaned[:questions] + [""] * (questions - len(cleaned))
     for number, text in enumerate(cleaned, start=1):
         if len(text) > ANSWER_LIMIT:
             raise InvalidInput(

@@ -65,6 +65,7 @@ def test_an_overlong_text_is_refused_and_named() -> None:
 def test_more_answers_than_questions_are_refused() -> None:
     with pytest.raises(DialogueError):
         check_answer("3", ["a", "b", "c"], 2)
+    assert check_answer("3", ["a", "b", ""], 2).texts == ("a", "b")  # inputs the form did not have are empty
 
 
 # ----- the window and the hash ------------------------------------------------------------------------------

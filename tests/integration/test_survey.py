@@ -207,6 +207,24 @@ async def test_the_button_works_after_a_restart(world: World) -> None:
     assert sorted(rating for rating, *_ in await rows(world, dialogue_id)) == [1, 5]  # type: ignore[type-var]
 
 
+async def test_two_members_with_the_form_open_at_once_are_both_stored(world: World) -> None:
+    dialogue_id, wrapup = await closed_dialogue(world)
+    alice_form = await press(world, world.alice, wrapup, dialogue_id)
+    bob_form = await press(world, world.bob, wrapup, dialogue_id)
+    assert "saved" in last_reply(await world.bob.submit_modal(bob_form, {"rating": "2"}))
+    assert "saved" in last_reply(await world.alice.submit_modal(alice_form, {"rating": "5"}))
+    assert sorted(rating for rating, *_ in await rows(world, dialogue_id)) == [2, 5]  # type: ignore[type-var]
+
+
+async def test_a_form_opened_before_a_restart_is_taken_after_it(world: World) -> None:
+    dialogue_id, wrapup = await closed_dialogue(world)
+    shown = await press(world, world.alice, wrapup, dialogue_id)
+    await world.restart()
+    result = await world.alice.submit_modal(shown, {"rating": "3", "answer_2": "Keep the daily digest."})
+    assert last_reply(result).startswith("Thank you: your answer is saved.")
+    assert await rows(world, dialogue_id) == [(3, "", "Keep the daily digest.", "")]
+
+
 async def test_a_plans_survey_questions_and_days_are_used(world: World) -> None:
     await world.fac.slash(world.general, "dialogue create", plan=("plan.toml", PLAN.encode()))
     (dialogue,) = await world.bot.dialogues.in_guild(world.guild.id)
