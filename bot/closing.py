@@ -108,7 +108,6 @@ class Closing:
             message = adopted.get(_marker(text))
             if message is None:
                 nonce = step_nonce(dialogue.id, BotMessageKind.WRAPUP, part)
-                # The last part carries the after-life buttons (tell me when the summary is out, give feedback).
                 view = after_life_view(dialogue.id) if part == expected - 1 else None
                 message = await attempt("post the wrap-up", self._gateway.post(channel, text, nonce=nonce, view=view))
             await dialogues_db.add_bot_message(
