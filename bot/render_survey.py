@@ -13,10 +13,10 @@ if TYPE_CHECKING:
     from .survey import SurveySummary
 
 __all__ = (
-    "FORM_TITLE",
     "RATING_DESCRIPTION",
     "RATING_LABEL",
     "RATING_OPTIONS",
+    "form_title",
     "not_open_yet",
     "question_label",
     "results_messages",
@@ -25,7 +25,7 @@ __all__ = (
     "survey_ended",
 )
 
-FORM_TITLE = "Anonymous feedback"
+_FORM_TITLE_LIMIT = 45
 RATING_LABEL = "How useful was this dialogue to you?"
 RATING_DESCRIPTION = "1 = not useful at all, 5 = very useful. Nobody can see who answered what."
 RATING_OPTIONS = (
@@ -44,6 +44,12 @@ def question_label(number: int, question: str) -> tuple[str, str | None]:
     if len(question) <= _LABEL_LIMIT:
         return question, None
     return f"Question {number}", question
+
+
+def form_title(dialogue: Dialogue) -> str:
+    """The form's title (Discord shows at most 45 characters): it names the dialogue."""
+    title = f"Feedback: {dialogue.title}"
+    return title if len(title) <= _FORM_TITLE_LIMIT else title[: _FORM_TITLE_LIMIT - 1] + "…"
 
 
 def not_open_yet(dialogue: Dialogue) -> str:

@@ -76,7 +76,7 @@ class FeedbackModal(discord.ui.Modal):
     """
 
     def __init__(self, form: SurveyForm) -> None:
-        super().__init__(title=render_survey.FORM_TITLE, custom_id=f"{FORM_PREFIX}{form.dialogue.id}")
+        super().__init__(title=render_survey.form_title(form.dialogue), custom_id=f"{FORM_PREFIX}{form.dialogue.id}")
         self.rating: discord.ui.RadioGroup[FeedbackModal] = discord.ui.RadioGroup(
             custom_id=RATING_ID,
             required=False,

@@ -46,7 +46,7 @@ ANSWER_LIMIT = 1000
 MAX_SURVEY_DAYS = 365
 DEFAULT_QUESTIONS = (
     "What was most useful to you in this dialogue?",
-    "What would you like us to do differently next time?",
+    "What should we do differently next time?",
 )
 
 

@@ -106,8 +106,8 @@ async def test_the_wrapup_carries_the_button_and_the_form_asks_the_rating_and_th
     assert rating["type"] == 21  # a radio group
     assert [option["value"] for option in rating["options"]] == ["5", "4", "3", "2", "1"]
     assert labels[1]["label"] == "What was most useful to you in this dialogue?"
-    assert labels[2]["label"] == "Question 2"  # longer than a label shows: the question is its description
-    assert labels[2]["description"] == "What would you like us to do differently next time?"
+    assert labels[2]["label"] == "What should we do differently next time?"
+    assert modal["title"] == "Feedback: Engaging the Council"
 
 
 async def test_an_answer_is_stored_and_a_repeat_replaces_it(world: World) -> None:
@@ -236,6 +236,8 @@ async def test_a_plans_survey_questions_and_days_are_used(world: World) -> None:
     assert shown.modal is not None
     labels = [c for c in shown.modal["components"] if c["type"] == discord.ComponentType.label.value]
     assert [label["label"] for label in labels[1:]] == ["Did the timing work for you?", "Question 2"]
+    # Longer than a label shows (45 characters): the question is the label's description.
+    assert labels[2]["description"] == "Which thread mattered most to you, and what made it matter so much?"
     await world.env.advance_time(3 * DAY)
     assert "closed" in last_reply(await press(world, world.alice, wrapup, dialogue.id))
 
