@@ -96,6 +96,12 @@ def test_the_respondent_key_recognises_a_repeat_without_holding_the_id() -> None
     assert str(user) not in key and len(key) == 64
 
 
+def test_the_form_title_names_the_dialogue_within_discords_limit() -> None:
+    dialogue = Dialogue(1, 2, "T" * 100, "", "UTC", CLOSED, CLOSED, State.CLOSED, None, None, 3, CLOSED)
+    assert render_survey.form_title(dialogue) == "Feedback: " + "T" * 34 + "…"
+    assert len(render_survey.form_title(dialogue)) == 45
+
+
 # ----- the results ------------------------------------------------------------------------------------------
 
 

@@ -241,6 +241,12 @@ async def test_a_plans_survey_questions_and_days_are_used(world: World) -> None:
     await world.env.advance_time(3 * DAY)
     assert "closed" in last_reply(await press(world, world.alice, wrapup, dialogue.id))
 
+    # The exported plan keeps the survey, so importing it again asks the same.
+    exported = await world.fac.slash(world.general, "dialogue plan", dialogue=str(dialogue.id))
+    text = (await shown_messages(exported)[-1].attachments[0].read()).decode()
+    assert '[survey]\nquestions = ["Did the timing work for you?", "Which thread mattered most' in text
+    assert "\ndays = 3\n" in text
+
 
 async def test_nothing_stored_can_be_joined_back_to_a_member(world: World) -> None:
     dialogue_id, wrapup = await closed_dialogue(world)
