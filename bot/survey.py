@@ -107,8 +107,7 @@ class SurveyService:
         replaced = await survey_db.save_response(
             self.db, dialogue_id, respondent_key(secret, user_id), answer.rating, answer.texts
         )
-        # Never the member, never the text: only that an answer arrived.
-        log.info("Dialogue %s: survey answer %s", dialogue_id, "replaced" if replaced else "stored")
+        # Nothing is logged: a log line's time could be matched with the member's other activity.
         return SurveySaved(replaced, form.deadline)
 
     # ----- results -------------------------------------------------------------------------------

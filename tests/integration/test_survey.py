@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from dataclasses import dataclass, field
 
 import discord
+import pytest
 import simcord
 
 from bot.afterlife.buttons import FEEDBACK, after_life_view, custom_id
@@ -248,8 +250,9 @@ async def test_a_plans_survey_questions_and_days_are_used(world: World) -> None:
     assert "\ndays = 3\n" in text
 
 
-async def test_nothing_stored_can_be_joined_back_to_a_member(world: World) -> None:
+async def test_nothing_stored_can_be_joined_back_to_a_member(world: World, caplog: pytest.LogCaptureFixture) -> None:
     dialogue_id, wrapup = await closed_dialogue(world)
+    caplog.set_level(logging.DEBUG)
     respondents = world.members[:3]
     seen = Seen()
     texts = {
@@ -273,6 +276,9 @@ async def test_nothing_stored_can_be_joined_back_to_a_member(world: World) -> No
     values = await every_stored_value(world)
     leaks = [(where, value) for where, value in values if any(needle in value for needle in identifying)]
     assert leaks == []
+    # Nor does the log keep the answers, or a line per answer whose time could be matched to a member.
+    ours = [r.getMessage() for r in caplog.records if r.name.split(".")[0] in {"bot", "cogs", "db"}]
+    assert not [line for line in ours if "survey" in line.lower() or "framing was clear" in line]
 
     # Nothing in a response row can be matched to the members' activity: no member column, no time column.
     columns = {row["name"] for row in await world.bot.database.fetchall("PRAGMA table_info(survey_responses)")}
