@@ -78,11 +78,14 @@ class SurveyService:
 
     # ----- answering -----------------------------------------------------------------------------
 
-    async def form(self, dialogue_id: int) -> SurveyForm:
-        """The questions to ask, or a ``DialogueError`` saying why the survey takes no answers now."""
+    async def form(self, dialogue_id: int, guild_id: int | None) -> SurveyForm:
+        """The questions to ask, or a ``DialogueError`` saying why the survey takes no answers now.
+
+        ``guild_id`` is where the press or the form came from: only that server's dialogues take its answers.
+        """
         dialogue = await dialogues_db.get(self.db, dialogue_id)
-        if dialogue is None:
-            raise DialogueNotFound("This dialogue no longer exists, so its survey is closed.")
+        if dialogue is None or dialogue.guild_id != guild_id:
+            raise DialogueNotFound("This survey belongs to no dialogue of this server. Nothing was saved.")
         config = await self.config(dialogue_id)
         days = config.resolved_days(self.default_days)
         closed_at = dialogue.closed_at if dialogue.state is State.CLOSED else None
@@ -94,12 +97,14 @@ class SurveyService:
             raise DialogueError(render_survey.survey_ended(dialogue, deadline))
         return SurveyForm(dialogue, config.resolved_questions(), deadline)
 
-    async def submit(self, dialogue_id: int, user_id: int, rating: str | None, texts: list[str]) -> SurveySaved:
+    async def submit(
+        self, dialogue_id: int, guild_id: int | None, user_id: int, rating: str | None, texts: list[str]
+    ) -> SurveySaved:
         """Store one member's answer anonymously, replacing their earlier one.
 
         The window is checked again here: a form opened in time may be sent after the survey ended.
         """
-        form = await self.form(dialogue_id)
+        form = await self.form(dialogue_id, guild_id)
         answer = check_answer(rating, texts, len(form.questions))
         secret = await survey_db.ensure_secret(self.db, dialogue_id, new_secret())
         if secret is None:

@@ -56,7 +56,7 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
         """Open the form, or say why the survey takes no answers now."""
         bot: DialogueBot = interaction.client
         try:
-            form = await bot.survey.form(self.dialogue_id)
+            form = await bot.survey.form(self.dialogue_id, interaction.guild_id)
         except DialogueError as error:
             await reply(interaction, str(error))
             return
@@ -77,7 +77,7 @@ class FeedbackModal(discord.ui.Modal):
 
     def __init__(self, form: SurveyForm) -> None:
         super().__init__(title=render_survey.form_title(form.dialogue), custom_id=f"{FORM_PREFIX}{form.dialogue.id}")
-        self.rating: discord.ui.RadioGroup[FeedbackModal] = discord.ui.RadioGroup(
+        rating: discord.ui.RadioGroup[FeedbackModal] = discord.ui.RadioGroup(
             custom_id=RATING_ID,
             required=False,
             options=[
@@ -86,7 +86,7 @@ class FeedbackModal(discord.ui.Modal):
         )
         self.add_item(
             discord.ui.Label(
-                text=render_survey.RATING_LABEL, description=render_survey.RATING_DESCRIPTION, component=self.rating
+                text=render_survey.RATING_LABEL, description=render_survey.RATING_DESCRIPTION, component=rating
             )
         )
         for number, (question, input_id) in enumerate(zip(form.questions, QUESTION_IDS, strict=False), start=1):
@@ -112,7 +112,9 @@ async def on_feedback_form(interaction: discord.Interaction[Any]) -> None:
     # Inputs the form did not have read as empty; the service refuses text for a question it does not ask.
     texts = [values.get(input_id) or "" for input_id in QUESTION_IDS]
     try:
-        saved = await bot.survey.submit(dialogue_id, interaction.user.id, values.get(RATING_ID), texts)
+        saved = await bot.survey.submit(
+            dialogue_id, interaction.guild_id, interaction.user.id, values.get(RATING_ID), texts
+        )
     except DialogueError as error:
         await reply(interaction, str(error))
         return
@@ -142,7 +144,7 @@ def _submitted(components: Any) -> dict[str, Any]:
 
 
 async def _send_results(interaction: discord.Interaction, messages: list[str]) -> None:
-    """Send every part ephemerally: the first as the answer, the rest as follow-ups."""
+    """Send every part ephemerally, each as a follow-up of the deferred answer."""
     mentions = discord.AllowedMentions.none()
     for text in messages:
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=mentions)

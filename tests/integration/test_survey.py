@@ -186,6 +186,19 @@ async def test_refusals_save_nothing(world: World) -> None:
     assert await rows(world, dialogue.id) == []
 
 
+async def test_a_button_in_another_server_is_refused(world: World) -> None:
+    dialogue_id, _ = await closed_dialogue(world)
+    elsewhere = world.env.create_guild("Another Network")
+    lobby = elsewhere.create_text_channel("lobby")
+    visitor = elsewhere.add_member(world.env.create_user("visitor"))
+    target = world.bot.get_channel(lobby.id)
+    assert isinstance(target, discord.TextChannel)
+    copy = await world.bot.gateway.post(target, "feedback", view=after_life_view(dialogue_id, notify=False))
+    refused = await press(world, visitor, copy, dialogue_id)
+    assert refused.modal is None
+    assert last_reply(refused) == "This survey belongs to no dialogue of this server. Nothing was saved."
+
+
 async def test_after_the_survey_days_the_button_and_a_late_form_are_refused(world: World) -> None:
     dialogue_id, wrapup = await closed_dialogue(world)
     await world.env.advance_time(14 * DAY - 60)
