@@ -20,6 +20,7 @@ from .plans import PlanService
 from .scheduler import Scheduler
 from .search import SearchService
 from .services import DialogueService
+from .survey import SurveyService
 from .withdrawal import WithdrawalService
 
 __all__ = ("DialogueBot", "create_bot", "is_facilitator")
@@ -142,6 +143,11 @@ class DialogueBot(commands.Bot):
         """Erasing a member's posts at their request."""
         return self._built().withdrawals
 
+    @property
+    def survey(self) -> SurveyService:
+        """The anonymous feedback survey after a dialogue closes."""
+        return self._built().survey
+
     def _built(self) -> _Services:
         assert self._services is not None, "the services start in setup_hook"
         return self._services
@@ -155,6 +161,7 @@ class DialogueBot(commands.Bot):
             await self.load_extension(extension)
         await self.leaders.rebuild()
         await self.dialogues.schedule_all()
+        await self.survey.end_due()
         await self.sync_commands()
 
     async def on_ready(self) -> None:
@@ -202,6 +209,7 @@ class _Services:
     plans: PlanService
     search: SearchService
     withdrawals: WithdrawalService
+    survey: SurveyService
 
     @classmethod
     def build(
@@ -209,8 +217,16 @@ class _Services:
     ) -> _Services:
         leaders = LeaderService(database, gateway, scheduler, clock, settings)
         dialogues = DialogueService(database, gateway, scheduler, clock, settings, leaders=leaders)
-        plans = PlanService(database, dialogues, settings.default_checkin_hour, leaders)
-        return cls(dialogues, leaders, plans, SearchService(database, clock), WithdrawalService(database, clock))
+        survey = SurveyService(database, clock, settings.survey_days)
+        plans = PlanService(database, dialogues, settings.default_checkin_hour, leaders, survey)
+        return cls(
+            dialogues=dialogues,
+            leaders=leaders,
+            plans=plans,
+            search=SearchService(database, clock),
+            withdrawals=WithdrawalService(database, clock),
+            survey=survey,
+        )
 
 
 def create_bot(settings: Settings | None = None, clock: Clock | None = None) -> DialogueBot:

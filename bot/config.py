@@ -10,6 +10,7 @@ from typing import Any
 
 from .domain.errors import InvalidInput
 from .domain.parsing import parse_duration, parse_timezone
+from .domain.survey import MAX_SURVEY_DAYS
 
 __all__ = ("ConfigError", "Settings", "load_settings")
 
@@ -35,6 +36,8 @@ class Settings:
     default_checkin_hour: int = 9
     # Each dialogue's window is also a Discord scheduled event (needs Manage Events; a plan's `event` can opt out).
     scheduled_events: bool = True
+    # The feedback survey takes answers for this many days after a dialogue closes (a plan may say otherwise).
+    survey_days: int = 14
 
     @property
     def default_duration_delta(self) -> timedelta:
@@ -60,6 +63,8 @@ class Settings:
                 raise ConfigError(f"{key}: {error.problem}") from None
         if not 0 <= self.default_checkin_hour <= 23:
             raise ConfigError("default_checkin_hour: must be a whole hour from 0 to 23")
+        if not 1 <= self.survey_days <= MAX_SURVEY_DAYS:
+            raise ConfigError(f"survey_days: must be a whole number of days from 1 to {MAX_SURVEY_DAYS}")
         if not self.facilitator_role.strip():
             raise ConfigError("facilitator_role: must not be empty")
         if not self.category.strip() or len(self.category) > 100:
@@ -78,6 +83,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "unanswered_after": str,
     "default_checkin_hour": int,
     "scheduled_events": bool,
+    "survey_days": int,
 }
 
 

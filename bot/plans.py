@@ -19,6 +19,7 @@ from .domain.plan import Plan, PlanLeader, PlanQuestion
 from .domain.reminders import ZoneSource
 from .leaders import LeaderService
 from .services import DialogueService
+from .survey import SurveyService
 
 __all__ = ("PENDING_FOR", "PlanService", "ResolvedLeader")
 
@@ -41,12 +42,18 @@ class PlanService:
     """Creates dialogues from plans and exports them; leaders go through the leaders feature."""
 
     def __init__(
-        self, database: Database, dialogues: DialogueService, default_hour: int, leaders: LeaderService
+        self,
+        database: Database,
+        dialogues: DialogueService,
+        default_hour: int,
+        leaders: LeaderService,
+        survey: SurveyService,
     ) -> None:
         self.db = database
         self.dialogues = dialogues
         self.default_hour = default_hour
         self.leaders = leaders
+        self.survey = survey
         self.clock = dialogues.clock
 
     async def create(
@@ -58,6 +65,8 @@ class PlanService:
             await plans_db.set_settings(
                 self.db, dialogue.id, plans_db.PlanSettings(plan.checkin_hour, plan.unanswered_after)
             )
+        if plan.survey.questions is not None or plan.survey.days is not None:
+            await self.survey.configure(dialogue.id, plan.survey)
         for leader in leaders:
             await self._add_leader(dialogue, leader, plan)
         log.info("Dialogue %s created from a plan with %d leaders", dialogue.id, len(leaders))
@@ -107,6 +116,7 @@ class PlanService:
             checkin_hour=settings.checkin_hour,
             unanswered_after=settings.unanswered_after,
             event=(await events_db.get(self.db, dialogue.id)).enabled,
+            survey=await self.survey.config(dialogue.id),
         )
 
     # ----- leaders -------------------------------------------------------------------------------

@@ -24,9 +24,10 @@ import simcord
 
 import db.dialogues as dialogues_db
 
+from .afterlife.buttons import FEEDBACK, custom_id
 from .app import DialogueBot, create_bot
 from .config import Settings
-from .domain.models import BotMessageKind, State
+from .domain.models import BotMessageKind, Dialogue, State
 from .domain.parsing import slugify, thread_name
 from .domain.plan import Plan, PlanLeader, render_plan, shift_weeks
 
@@ -55,7 +56,7 @@ class Event:
     """One thing the bot did, as a reader of the timeline sees it."""
 
     at: datetime
-    kind: str  # message, intro, wrap-up, dm, thread, lock, note
+    kind: str  # message, intro, wrap-up, dm, thread, lock, note, survey
     where: str
     text: str
     zone: str  # the time zone the local time is shown in (the dialogue's, or a DM recipient's)
@@ -433,6 +434,7 @@ async def _play(
     )
     stops = sorted({*(p.at for p in posts), *_hours(max(before, env.now()), finish)})
     last_in_thread: dict[int, discord.Message] = {}
+    surveyed = False
     day_shown = None
     index = 0
     for stop in stops:
@@ -451,6 +453,8 @@ async def _play(
             if made is not None:
                 result.made.append(made)
                 result.posts += 1
+        if current.state is State.CLOSED and not surveyed:
+            surveyed = await _survey(env, bot, recorder, current, lobby, facilitator, people)
         recorder.flush()
         local_day = stop.astimezone(plan.zone).date()
         if local_day != day_shown:
@@ -469,6 +473,53 @@ async def _play(
         result.errors.append("the dialogue closed without a wrap-up")
     for error in env.errors:
         result.errors.append(f"the bot raised {type(error).__name__}: {error}")
+
+
+# What the first few stand-in participants write in the feedback form: (rating, first answer, second answer).
+_SURVEY_ANSWERS = (
+    ("5", "Placeholder: hearing how other networks prepared.", ""),
+    ("4", "", "Placeholder: a shorter window."),
+    ("3", "Placeholder: the second question.", "Placeholder: fewer questions at once."),
+)
+
+
+async def _survey(
+    env: simcord.Env,
+    bot: DialogueBot,
+    recorder: _Recorder,
+    dialogue: Dialogue,
+    lobby: simcord.ChannelHandle,
+    facilitator: simcord.MemberActor,
+    people: list[simcord.MemberActor],
+) -> bool:
+    """Once the wrap-up is out, a few participants answer its feedback survey and the facilitator reads the results.
+
+    Returns False while there is no wrap-up to press the button under yet.
+    """
+    parts = await dialogues_db.bot_messages(bot.database, dialogue.id, BotMessageKind.WRAPUP)
+    channel = bot.get_channel(dialogue.channel_id or 0)
+    if not parts or not isinstance(channel, discord.TextChannel):
+        return False
+    wrapup = await channel.fetch_message(parts[max(parts)])
+    zone = dialogue.timezone
+    for member, (rating, first, second) in zip(people, _SURVEY_ANSWERS, strict=False):
+        shown = await member.click(wrapup, custom_id=custom_id(FEEDBACK, dialogue.id))
+        if shown.modal is None:
+            refused = shown.response.content if shown.response is not None else ""
+            recorder.add(Event(env.now(), "survey", "Give feedback (ephemeral reply)", refused, zone))
+            break
+        sent = await member.submit_modal(shown, {"rating": rating, "answer_1": first, "answer_2": second})
+        told = sent.followups[-1] if sent.followups else sent.response
+        text = told.content if told is not None else ""
+        recorder.add(Event(env.now(), "survey", "a participant's feedback form (ephemeral reply)", text, zone))
+    results = await facilitator.slash(lobby, "dialogue survey-results", dialogue=str(dialogue.id))
+    # The deferred answer is completed by the first follow-up: the same message, listed once.
+    shown_parts = {
+        part.id: part.content for part in [*([results.response] if results.response else []), *results.followups]
+    }
+    text = "\n".join(shown_parts.values())
+    recorder.add(Event(env.now(), "survey", "/dialogue survey-results (ephemeral reply)", text, zone))
+    return True
 
 
 def _label(events: list[Event], intro: set[int], wrapup: set[int]) -> list[Event]:

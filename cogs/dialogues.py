@@ -19,6 +19,7 @@ from .leaders import LeadersGroup, remind_command
 from .plans import IMPORT_BUTTONS, PlanFiles, plan_command
 from .proxy import post_on_behalf_command
 from .record import forget_command, search_command
+from .survey import FeedbackButton, on_feedback_form, survey_results_command
 from .views import CreateDialogueModal
 
 __all__ = ("Dialogues", "setup")
@@ -113,10 +114,10 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
             found = await self.service.resolve(guild_id(interaction), dialogue)
             stats = await self.service.stats(found.id)
             leaders = await self.bot.leaders.status_section(found)
+            survey = await self.bot.survey.status_section(found)
             progress = await self.service.progress(found.id)
-            sections = [leaders] if leaders else []
-            if event := await self.service.events.status_section(found):
-                sections.append(event)
+            event = await self.service.events.status_section(found)
+            sections = [section for section in (leaders, event, survey) if section]
             return render.status(found, stats, sections, progress=progress)
 
         await answer(interaction, run)
@@ -140,6 +141,10 @@ async def setup(bot: DialogueBot) -> None:
     group.add_command(post_on_behalf_command(bot))
     group.add_command(search_command(bot))
     group.add_command(forget_command(bot))
+    group.add_command(survey_results_command(bot))
     # The plan import's answer buttons, persistent: a press after a restart still reaches its held import.
     bot.add_dynamic_items(*IMPORT_BUTTONS)
+    # The wrap-up's "Give feedback" button, persistent: its custom id carries the dialogue id.
+    bot.add_dynamic_items(FeedbackButton)
+    bot.add_listener(on_feedback_form, "on_interaction")
     await bot.add_cog(cog)

@@ -70,6 +70,7 @@ def test_every_key(tmp_path: Path) -> None:
         unanswered_after = "6h"
         default_checkin_hour = 17
         scheduled_events = false
+        survey_days = 30
         """,
     )
     settings = load_settings(path)
@@ -85,6 +86,7 @@ def test_every_key(tmp_path: Path) -> None:
         unanswered_after="6h",
         default_checkin_hour=17,
         scheduled_events=False,
+        survey_days=30,
     )
     assert settings.default_duration_delta == timedelta(days=9)
 
@@ -102,6 +104,7 @@ def test_the_test_covers_every_setting() -> None:
         "unanswered_after",
         "default_checkin_hour",
         "scheduled_events",
+        "survey_days",
     }
 
 
@@ -190,6 +193,7 @@ def test_a_table_is_an_unknown_key(tmp_path: Path) -> None:
         ('default_checkin_hour = "9"\n', "default_checkin_hour: expected a whole number, got str"),
         ("default_checkin_hour = 9.5\n", "default_checkin_hour: expected a whole number, got float"),
         ("default_checkin_hour = true\n", "default_checkin_hour: expected a whole number, got bool"),
+        ('survey_days = "14"\n', "survey_days: expected a whole number, got str"),
     ],
 )
 def test_wrong_type_is_named(tmp_path: Path, text: str, message: str) -> None:
@@ -265,3 +269,10 @@ def test_check_command_accepts_a_good_config(tmp_path: Path, capsys: pytest.Capt
 def test_scheduled_events_must_be_true_or_false(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="scheduled_events: expected true or false, got str"):
         load_settings(write(tmp_path, 'scheduled_events = "yes"\n'))
+
+
+@pytest.mark.parametrize("days", [0, -1, 366])
+def test_survey_days_out_of_range_is_named(tmp_path: Path, days: int) -> None:
+    assert config_error(tmp_path, f"survey_days = {days}\n") == (
+        "survey_days: must be a whole number of days from 1 to 365"
+    )

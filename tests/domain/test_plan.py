@@ -156,7 +156,7 @@ BAD_PLANS = [
         )
         + '\n[reminders]\nquiet_hours = "22-7"\n\n[[leaders]]\nuser = "amara"\nrole = "lead"\n',
         [
-            "version: unknown key; valid keys here are dialogue, questions, leaders, reminders.",
+            "version: unknown key; valid keys here are dialogue, questions, leaders, reminders, survey.",
             "dialogue.location: unknown key; valid keys here are title, framing, timezone, opens, duration, closes, "
             "event.",
             "questions[2].weight: unknown key; valid keys here are text, release.",

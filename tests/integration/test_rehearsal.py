@@ -83,13 +83,20 @@ async def test_rehearsal_of_the_example_plan(plan_text: str, tmp_path: Path) -> 
     )
     assert listed == expected
 
+    # After the close, three participants answer the feedback survey and the facilitator reads the results.
+    survey = [e for e in events if e.kind == "survey"]
+    assert [e.text.split(".")[0] for e in survey[:3]] == ["Thank you: your answer is saved"] * 3
+    assert all(e.at >= plan.closes_at for e in survey)
+    assert "3 responses" in survey[-1].text and "mean **4.0** of 5, from 3 ratings" in survey[-1].text
+    assert "> Placeholder: a shorter window." in survey[-1].text
+
     # The same timeline, readable, in Markdown; and printed as it went.
     assert result.path is not None
     markdown = result.path.read_text(encoding="utf-8")
     assert markdown.startswith(f"# Rehearsal: {plan.title}\n")
     assert "- Result: OK" in markdown
     assert "Tue 09:00 Asia/Kathmandu · DM to @anjali.shrestha** — dm: Your dialogue check-in" in markdown
-    assert "— wrap-up" in markdown and "— intro" in markdown and "— lock" in markdown
+    assert "— wrap-up" in markdown and "— intro" in markdown and "— lock" in markdown and "— survey" in markdown
     assert "<t:" not in markdown
     assert any("closed;" in line for line in printed)
     assert any("[intro]" in line for line in printed)

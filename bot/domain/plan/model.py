@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from ..errors import DialogueError
 from ..models import DialogueDraft
+from ..survey import SurveyConfig
 
 __all__ = (
     "DEFAULT_COMMITMENT",
@@ -85,6 +86,8 @@ class Plan:
     leaders: tuple[PlanLeader, ...] = ()
     checkin_hour: int | None = None
     unanswered_after: timedelta | None = None
+    # The feedback survey's questions and days ([survey]); None fields mean the defaults.
+    survey: SurveyConfig = field(default_factory=SurveyConfig)
     # How the opening was written, when it was relative to the moment of reading ("now", "in 2d").
     relative_opening: str | None = field(default=None, compare=False)
     # Whether the window is also a Discord scheduled event (``event = false`` turns it off for this dialogue).

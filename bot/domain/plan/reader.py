@@ -29,6 +29,7 @@ from ..parsing import (
     shown,
 )
 from ..reminders import MAX_COMMITMENT
+from ..survey import MAX_QUESTIONS, MAX_SURVEY_DAYS, QUESTION_LIMIT, SurveyConfig
 from .model import (
     DEFAULT_COMMITMENT,
     MAX_LEADERS,
@@ -53,11 +54,12 @@ _MAX_ID_DIGITS = 20  # a snowflake is below 2**63
 _DAY = re.compile(r"^day\s+(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$", re.IGNORECASE)
 _OFFSET = re.compile(r"^\+\s*(.+)$")
 
-_TOP_KEYS = ("dialogue", "questions", "leaders", "reminders")
+_TOP_KEYS = ("dialogue", "questions", "leaders", "reminders", "survey")
 _DIALOGUE_KEYS = ("title", "framing", "timezone", "opens", "duration", "closes", "event")
 _QUESTION_KEYS = ("text", "release")
 _LEADER_KEYS = ("user", "commitment", "timezone", "checkin_hour")
 _REMINDER_KEYS = ("checkin_hour", "unanswered_after")
+_SURVEY_KEYS = ("questions", "days")
 
 EXAMPLE_TIME = "2027-03-01 09:00"
 
@@ -220,6 +222,7 @@ class _Reader:
         leaders = self.leaders(raw)
         checkin_hour, unanswered_after = self.reminders(raw)
         event = self.event(dialogue)
+        survey = self.survey(raw)
         if self.problems:
             raise PlanError(self.problems)
         assert title is not None and zone is not None and opens_at is not None and closes_at is not None
@@ -233,6 +236,7 @@ class _Reader:
             leaders=tuple(leaders),
             checkin_hour=checkin_hour,
             unanswered_after=unanswered_after,
+            survey=survey,
             relative_opening=relative,
             event=event,
         )
@@ -504,6 +508,36 @@ class _Reader:
         if value is not None:
             after = self.guarded("reminders.unanswered_after", lambda: parse_duration(value, "unanswered_after"))
         return hour, after
+
+    def survey(self, raw: Mapping[str, Any]) -> SurveyConfig:
+        table = self.table(raw, "survey", required=False)
+        if not table:
+            return SurveyConfig()
+        self.unknown_keys(table, _SURVEY_KEYS, "survey")
+        days = self.integer(table, "days", "survey.days", 1, MAX_SURVEY_DAYS)
+        value = table.get("questions")
+        if value is None:
+            return SurveyConfig(None, days)
+        how = f'an array of at most {MAX_QUESTIONS} strings, e.g. `questions = ["What helped?", "What should change?"]`'
+        if not isinstance(value, list):
+            self.problem("survey.questions", f"expected {how}, got {_type_name(value)}.")
+            return SurveyConfig(None, days)
+        if len(value) > MAX_QUESTIONS:
+            self.problem("survey.questions", f"there are {len(value)}; the form has room for {MAX_QUESTIONS}.")
+        questions: list[str] = []
+        for number, item in enumerate(value, start=1):
+            path = f"survey.questions[{number}]"
+            if not isinstance(item, str):
+                self.problem(path, f"expected a string, got {_type_name(item)}.")
+            elif not item.strip():
+                self.problem(path, "is empty; write the question, or leave it out.")
+            elif "\n" in item.strip():
+                self.problem(path, "must be one line; a form shows each question as a single line.")
+            elif len(item.strip()) > QUESTION_LIMIT:
+                self.problem(path, f"has {len(item.strip())} characters; the limit is {QUESTION_LIMIT}.")
+            else:
+                questions.append(item.strip())
+        return SurveyConfig(tuple(questions[:MAX_QUESTIONS]), days)
 
 
 def _local(naive: datetime, zone: str, path: str) -> datetime:

@@ -42,6 +42,13 @@ def render_plan(plan: Plan, names: Mapping[int, str] | None = None) -> str:
             lines.append(f"checkin_hour = {plan.checkin_hour}")
         if plan.unanswered_after is not None:
             lines.append(f"unanswered_after = {_string(format_duration(plan.unanswered_after))}")
+    survey = plan.survey
+    if survey.questions is not None or survey.days is not None:
+        lines += ["", "[survey]"]
+        if survey.questions is not None:
+            lines.append(f"questions = [{', '.join(_string(q) for q in survey.questions)}]")
+        if survey.days is not None:
+            lines.append(f"days = {survey.days}")
     for question in plan.questions:
         lines += ["", "[[questions]]"]
         text = _multiline(question.text) if "\n" in question.text else _string(question.text)
