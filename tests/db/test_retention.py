@@ -118,3 +118,26 @@ async def test_once_summaries_exist_retention_counts_from_the_summary(database: 
     assert await retention_db.due(database, CLOSES + KEEP, KEEP) == [without]
     assert await retention_db.due(database, summary_at + KEEP, KEEP) == [without, with_summary]
     assert (await retention_db.retention(database, with_summary)).counted_from == summary_at
+
+
+async def test_the_purge_takes_attachment_links_with_the_text(database: Database) -> None:
+    # SEAM(export): the export branch adds post_attachments (migration 0015); stand in for it when not merged yet.
+    try:
+        await database.execute("SELECT 1 FROM post_attachments WHERE 1 = 0")
+    except Exception:
+        await database.execute(
+            "CREATE TABLE post_attachments (message_id BIGINT NOT NULL, position INTEGER NOT NULL, "
+            "filename TEXT NOT NULL, url TEXT NOT NULL, content_type TEXT, size BIGINT NOT NULL DEFAULT 0, "
+            "PRIMARY KEY (message_id, position))"
+        )
+    purged = await dialogue_with_posts(database, 100)
+    kept = await dialogue_with_posts(database, 200)
+    for message_id in (100, 101, 200):
+        await database.execute(
+            "INSERT INTO post_attachments (message_id, position, filename, url) VALUES (?, 0, 'id-card.jpg', ?)",
+            (message_id, f"https://cdn.discordapp.com/attachments/1/{message_id}/id-card.jpg"),
+        )
+    assert await retention_db.purge(database, purged, CLOSES + KEEP) == 3
+    rows = await database.fetchall("SELECT message_id FROM post_attachments ORDER BY message_id")
+    assert [row["message_id"] for row in rows] == [200]
+    assert kept != purged
