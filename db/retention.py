@@ -62,33 +62,14 @@ async def purge(db: Database, dialogue_id: int, now: datetime) -> int | None:
     otherwise the number of posts whose text was emptied. Counts are kept by the tallies, which follow deletions
     only, so they stay.
     """
-    attachments = await _has_table(db, "post_attachments")
     async with db.transaction():
         marked = await db.execute(
             f"UPDATE dialogues SET transcript_purged_at = ? WHERE id = ? AND {_KEPT}", (to_epoch(now), dialogue_id)
         )
         if not marked:
             return None
-        if attachments:
-            # Their links and file names go with the text (a file name can say as much as a post).
-            await db.execute(
-                "DELETE FROM post_attachments WHERE message_id IN (SELECT message_id FROM posts WHERE dialogue_id = ?)",
-                (dialogue_id,),
-            )
+        # SEAM(export): attachment links, once the record keeps them, are emptied here too.
         return await db.execute("UPDATE posts SET content = '' WHERE dialogue_id = ? AND content <> ''", (dialogue_id,))
-
-
-async def _has_table(db: Database, table: str) -> bool:
-    """Whether a table exists (reads no row).
-
-    SEAM(export): ``post_attachments`` comes with the ``export`` branch (migration 0015); until it is merged there
-    are no attachment links to purge.
-    """
-    try:
-        await db.fetchall(f"SELECT 1 FROM {table} WHERE 1 = 0")
-    except sqlite3.OperationalError:
-        return False
-    return True
 
 
 async def retention(db: Database, dialogue_id: int) -> Retention:
