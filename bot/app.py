@@ -17,6 +17,7 @@ from .config import Settings
 from .gateway import Gateway
 from .leaders import LeaderService
 from .plans import PlanService
+from .record.retention import RetentionService
 from .scheduler import Scheduler
 from .search import SearchService
 from .services import DialogueService
@@ -148,6 +149,11 @@ class DialogueBot(commands.Bot):
         """The anonymous feedback survey after a dialogue closes."""
         return self._built().survey
 
+    @property
+    def retention(self) -> RetentionService:
+        """Transcript retention: the purge timer and its line in /dialogue status."""
+        return self._built().retention
+
     def _built(self) -> _Services:
         assert self._services is not None, "the services start in setup_hook"
         return self._services
@@ -162,6 +168,7 @@ class DialogueBot(commands.Bot):
         await self.leaders.rebuild()
         await self.dialogues.schedule_all()
         await self.survey.end_due()
+        await self.retention.start()
         await self.sync_commands()
 
     async def on_ready(self) -> None:
@@ -190,6 +197,7 @@ class DialogueBot(commands.Bot):
         if self._services is not None:
             # Running steps and reminder deliveries still need Discord; wait for them before disconnecting.
             await self._services.leaders.drain(SHUTDOWN_WAIT)
+            await self._services.retention.drain(SHUTDOWN_WAIT)
             await self._services.dialogues.drain(SHUTDOWN_WAIT)
         await super().close()
         if self._services is not None:
@@ -210,6 +218,7 @@ class _Services:
     search: SearchService
     withdrawals: WithdrawalService
     survey: SurveyService
+    retention: RetentionService
 
     @classmethod
     def build(
@@ -226,6 +235,7 @@ class _Services:
             search=SearchService(database, clock),
             withdrawals=WithdrawalService(database, clock),
             survey=survey,
+            retention=RetentionService(database, scheduler, clock, settings),
         )
 
 

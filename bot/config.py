@@ -38,6 +38,11 @@ class Settings:
     scheduled_events: bool = True
     # The feedback survey takes answers for this many days after a dialogue closes (a plan may say otherwise).
     survey_days: int = 14
+    # The wrap-up's first part carries a PNG of posts per day per thread (bot/record/chart.py).
+    activity_chart: bool = True
+    # Post texts are purged this many days after a dialogue closes (or after its summary); None (0 in the
+    # file) keeps them.
+    keep_transcripts_days: int | None = None
 
     @property
     def default_duration_delta(self) -> timedelta:
@@ -65,6 +70,8 @@ class Settings:
             raise ConfigError("default_checkin_hour: must be a whole hour from 0 to 23")
         if not 1 <= self.survey_days <= MAX_SURVEY_DAYS:
             raise ConfigError(f"survey_days: must be a whole number of days from 1 to {MAX_SURVEY_DAYS}")
+        if self.keep_transcripts_days is not None and not 1 <= self.keep_transcripts_days <= 36500:
+            raise ConfigError("keep_transcripts_days: must be a whole number of days from 1 to 36500, or 0 to keep")
         if not self.facilitator_role.strip():
             raise ConfigError("facilitator_role: must not be empty")
         if not self.category.strip() or len(self.category) > 100:
@@ -84,6 +91,8 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "default_checkin_hour": int,
     "scheduled_events": bool,
     "survey_days": int,
+    "activity_chart": bool,
+    "keep_transcripts_days": int,
 }
 
 
@@ -114,6 +123,8 @@ def load_settings(path: str | Path | None) -> Settings:
         if not all(isinstance(item, int) and not isinstance(item, bool) and item > 0 for item in ids):
             raise ConfigError("guild_ids: expected a list of server ids (whole numbers)")
         values["guild_ids"] = tuple(ids)
+    if values.get("keep_transcripts_days") == 0:
+        values["keep_transcripts_days"] = None
     if values.get("log_channel") == "":
         values["log_channel"] = None
     if "database" in values and not Path(values["database"]).is_absolute():

@@ -115,9 +115,10 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
             stats = await self.service.stats(found.id)
             leaders = await self.bot.leaders.status_section(found)
             survey = await self.bot.survey.status_section(found)
+            transcript = await self.bot.retention.status_section(found)
             progress = await self.service.progress(found.id)
             event = await self.service.events.status_section(found)
-            sections = [section for section in (leaders, event, survey) if section]
+            sections = [section for section in (leaders, event, survey, transcript) if section]
             return render.status(found, stats, sections, progress=progress)
 
         await answer(interaction, run)

@@ -1,0 +1,1 @@
+"""The dialogue's record: exports, pseudonyms, the activity chart, retention."""
