@@ -107,7 +107,7 @@ def next_wake(
             moments.append(now)
         return min(moments)
     if dialogue.state is State.CLOSED:
-        if progress is None or progress.closing_done:
+        if progress is None or (progress.closing_done and not progress.summary_pending):
             return None
         return retry_at or now
     return None

@@ -42,6 +42,8 @@ class Progress:
     pending_step: str | None = None
     pending_reason: str | None = None
     retry_at: datetime | None = None
+    # A summary was submitted and some part of it (or its pin, or its link) is not recorded yet.
+    summary_pending: bool = False
 
     @property
     def wrapup_done(self) -> bool:

@@ -276,6 +276,14 @@ WAKES: list[tuple[str, State, dict[str, object] | None, datetime | None, datetim
         RETRY,
     ),
     ("closed, the wrap-up unfinished: now", State.CLOSED, {"wrapup_posted": 0}, None, NOW),
+    ("closed, a summary not wholly posted: now", State.CLOSED, {"summary_pending": True}, None, NOW),
+    (
+        "closed, a summary step failed: the retry",
+        State.CLOSED,
+        {"summary_pending": True, "retry_at": RETRY},
+        None,
+        RETRY,
+    ),
     ("cancelled: never", State.CANCELLED, {}, RELEASE, None),
     ("missed: never", State.MISSED, {"retry_at": RETRY}, None, None),
 ]
