@@ -71,8 +71,10 @@ async def test_from_opening_to_summary_comments_stay_open_are_counted_apart_and_
 
     # Posts keep coming and are recorded, counted apart from the window's; a restart changes nothing.
     await world.chen.send(seed(world, closed), "After the window.")
+    await world.bot.ws.close()  # the bot goes away; what is posted meanwhile is caught up at start-up
+    await world.chen.send(seed(world, closed), "While the bot was away.")
     await world.restart()
-    await world.chen.send(seed(world, closed), "After the restart.")
+    await world.env.advance_time(1)
     counted = await stats(world, dialogue.id)
     assert (counted.posts, counted.posts_during, counted.posts_after, counted.participants_after) == (3, 1, 2, 1)
     status = await run(world, "dialogue status", dialogue=str(dialogue.id))
@@ -83,8 +85,13 @@ async def test_from_opening_to_summary_comments_stay_open_are_counted_apart_and_
 
     # The summary locks everything, exactly as a close does, and is the last word.
     shown = await world.fac.slash(world.general, "dialogue summary", dialogue=str(dialogue.id))
+    mark = len(world.env.http_requests)
     result = await world.fac.submit_modal(shown, {"summary": "What we heard, and what comes next."})
     assert "is posted" in last_reply(result)
+    calls = [(call.method, call.path) for call in world.env.http_requests[mark:]]
+    lock = calls.index(("PATCH", f"/channels/{dialogue.channel_id}"))  # the closing overwrites
+    post = calls.index(("POST", f"/channels/{dialogue.channel_id}/messages"))
+    assert lock < post  # locked first: nothing can be posted after the summary
     locked = await reload(world, dialogue.id)
     assert locked.locked_at is not None and locked.summary_posted_at is not None
     with pytest.raises(simcord.BackendError):
