@@ -52,20 +52,27 @@ def summary_posts(dialogue_id: int, text: str) -> list[str]:
     return [f"{body}\n{summary_marker(dialogue_id, number)}" for number, body in enumerate(bodies, 1)]
 
 
+_LINK_LEAD = "📌 **The summary is posted:** "
+
+
 def summary_link(url: str) -> str:
     """The line the wrap-up gains once the summary is posted."""
-    return f"📌 **The summary is posted:** {url}"
+    return _LINK_LEAD + url
 
 
 def with_summary_link(content: str, url: str) -> str | None:
-    """The wrap-up part's text with the summary link just above its marker line; None if it has it already."""
+    """The wrap-up part's text with the summary link just above its marker line; None if it has it already.
+
+    A link to an earlier first part (deleted by hand and posted again) is replaced, never doubled.
+    """
     line = summary_link(url)
     if line in content:
         return None
     body, _, marker = content.rpartition("\n")
     if not body:
         return f"{line}\n{content}"
-    return f"{body}\n\n{line}\n{marker}"
+    kept = [text for text in body.split("\n") if not text.startswith(_LINK_LEAD)]
+    return "\n".join(kept).rstrip("\n") + f"\n\n{line}\n{marker}"
 
 
 # ----- the facilitator's replies ----------------------------------------------------------------------------
