@@ -43,11 +43,18 @@ class Settings:
     # Post texts are purged this many days after a dialogue closes (or after its summary); None (0 in the
     # file) keeps them.
     keep_transcripts_days: int | None = None
+    # A dialogue that keeps taking comments until its summary locks anyway this many days after its close.
+    comments_limit_days: int = 30
 
     @property
     def default_duration_delta(self) -> timedelta:
         """The default dialogue length as a duration."""
         return parse_duration(self.default_duration)
+
+    @property
+    def comments_limit(self) -> timedelta:
+        """How long a comments-until-summary dialogue stays open after its close if no summary comes."""
+        return timedelta(days=self.comments_limit_days)
 
     @property
     def unanswered_after_delta(self) -> timedelta:
@@ -72,6 +79,8 @@ class Settings:
             raise ConfigError(f"survey_days: must be a whole number of days from 1 to {MAX_SURVEY_DAYS}")
         if self.keep_transcripts_days is not None and not 1 <= self.keep_transcripts_days <= 36500:
             raise ConfigError("keep_transcripts_days: must be a whole number of days from 1 to 36500, or 0 to keep")
+        if not 1 <= self.comments_limit_days <= 365:
+            raise ConfigError("comments_limit_days: must be a whole number of days from 1 to 365")
         if not self.facilitator_role.strip():
             raise ConfigError("facilitator_role: must not be empty")
         if not self.category.strip() or len(self.category) > 100:
@@ -93,6 +102,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "survey_days": int,
     "activity_chart": bool,
     "keep_transcripts_days": int,
+    "comments_limit_days": int,
 }
 
 

@@ -117,6 +117,7 @@ class PlanService:
             unanswered_after=settings.unanswered_after,
             event=(await events_db.get(self.db, dialogue.id)).enabled,
             survey=await self.survey.config(dialogue.id),
+            after_close=dialogue.after_close,
         )
 
     # ----- leaders -------------------------------------------------------------------------------

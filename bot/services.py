@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
@@ -13,15 +13,17 @@ import db.dialogues as dialogues_db
 import db.events as events_db
 import db.posts as posts_db
 import db.proxy as proxy_db
+import db.summaries as summaries_db
 from db import Database
 
-from . import render
+from . import render, render_summary
+from .afterlife.summary import Summaries
 from .clock import Clock
 from .closing import Closing
 from .config import Settings
 from .domain.errors import DialogueError, DialogueNotFound, InvalidInput, InvalidTransition
 from .domain.lifecycle import ALLOWED, Action, due_action, next_wake, require_transition
-from .domain.models import BotMessageKind, Dialogue, DialogueDraft, PostStats, State
+from .domain.models import AfterClose, BotMessageKind, Dialogue, DialogueDraft, PostStats, State
 from .domain.parsing import MAX_DURATION
 from .domain.progress import Progress, Step
 from .events import EventSync, ScheduledEvents
@@ -80,6 +82,10 @@ class DialogueService:
         # The window as a Discord scheduled event, brought in step after every step of the dialogue.
         self.events = ScheduledEvents(database, gateway, clock, settings, self.notify)
         self._event_retries = Retries()
+        self.summaries = Summaries(database, gateway, clock, self.closing)
+        # Steps run once a summary is wholly posted, and again at each wake while any of them is unfinished: each
+        # must look at its own record and do only what is missing (the notices' DM delivery plugs in here).
+        self.after_summary: list[Callable[[Dialogue], Awaitable[object]]] = []
         self._retries = Retries()
         # One dialogue's steps run one at a time: a release, a resume, a close and a command never interleave.
         self._locks = DialogueLocks()
@@ -271,7 +277,11 @@ class DialogueService:
             await self.recorder.catch_up(dialogue)
             await self.proxy.resume(dialogue)
         elif dialogue.state is State.CLOSED:
+            if dialogue.locked_at is None and dialogue.after_close is AfterClose.COMMENTS_UNTIL_SUMMARY:
+                # Comments are still taken: record what was posted while the bot was away, before any lock.
+                await self.recorder.catch_up(dialogue)
             await self._finish_close(dialogue.id)
+            await self._continue_summary(dialogue.id)
 
     async def _job_failed(self, dialogue_id: int, what: str | None, error: Exception) -> None:
         """A timed step's last line of defence: log the traceback, record a retry with back-off, tell people once.
@@ -561,7 +571,8 @@ class DialogueService:
         dialogue = await self.get(dialogue_id)
         if dialogue.state is not State.CLOSED:
             return dialogue
-        if await self.closing.complete(dialogue):
+        before = await self.progress(dialogue.id)
+        if before.closing_done:
             await dialogues_db.clear_pending(self.db, dialogue.id)
             return dialogue
         try:
@@ -578,7 +589,10 @@ class DialogueService:
         await dialogues_db.clear_pending(self.db, dialogue.id)
         closed = await self.get(dialogue_id)
         log.info("Dialogue %s in guild %s: closing complete", closed.id, closed.guild_id)
-        self.gateway.dispatch("dialogue_closed", closed)
+        if not before.wrapup_done:
+            # Once, when the window's end is wrapped up (the leaders' part ends then, even if comments stay open);
+            # a comments-until-summary dialogue locked later by its safety limit is not closed a second time.
+            self.gateway.dispatch("dialogue_closed", closed)
         return closed
 
     async def _close_failed(self, dialogue: Dialogue, reason: str) -> None:
@@ -613,6 +627,74 @@ class DialogueService:
         """Tell facilitators about the first failure of a run of retries, not every one."""
         if self._retries.is_first(dialogue.id):
             await self.notify(dialogue, text)
+
+    # ----- the summary ---------------------------------------------------------------------------
+
+    async def post_summary(self, dialogue_id: int, text: str) -> tuple[Dialogue, bool]:
+        """Post (or replace) a closed dialogue's summary; return the dialogue and whether it replaced one.
+
+        The text is stored first, as a new revision due now: a failure or a restart part-way resumes from the
+        record. Refused, with nothing changed, if the dialogue is not closed or the text is empty or too long.
+        """
+        async with self._step(dialogue_id):
+            dialogue = await self.get(dialogue_id)
+            await self.summaries.check(dialogue)
+            replaced = await summaries_db.get(self.db, dialogue.id) is not None
+            if dialogue.locked_at is None:
+                # The summary locks a dialogue still taking comments: what was posted meanwhile is recorded first.
+                await self.recorder.catch_up(dialogue)
+            await self.summaries.begin(dialogue, text)
+            log.info("Dialogue %s in guild %s: summary submitted", dialogue.id, dialogue.guild_id)
+            await self._continue_summary(dialogue.id)
+            return await self.get(dialogue_id), replaced
+
+    async def check_summary(self, dialogue_id: int) -> Dialogue:
+        """Return the dialogue if it can take a summary now, else raise a refusal saying why (before the form)."""
+        dialogue = await self.get(dialogue_id)
+        await self.summaries.check(dialogue)
+        return dialogue
+
+    async def summary_text(self, dialogue_id: int) -> str | None:
+        """The dialogue's current summary text, if one was submitted."""
+        record = await summaries_db.get(self.db, dialogue_id)
+        return record.text if record else None
+
+    async def summary_url(self, dialogue: Dialogue) -> str | None:
+        """The link to the summary's first part, once it is posted."""
+        parts = await summaries_db.parts(self.db, dialogue.id)
+        if 0 not in parts:
+            return None
+        return render_summary.jump_url(dialogue.guild_id, parts[0].channel_id, parts[0].message_id)
+
+    async def _continue_summary(self, dialogue_id: int) -> None:
+        """Do the summary steps still to do, then the steps that follow a posted summary; retry later on failure."""
+        dialogue = await self.get(dialogue_id)
+        if dialogue.state is not State.CLOSED:
+            return
+        try:
+            try:
+                await self.summaries.run(dialogue)
+            except StepFailed:
+                raise
+            except Exception as error:
+                raise unexpected("post the summary", error) from error
+        except StepFailed as failure:
+            retry_at = self.clock() + self._retries.next_delay(dialogue.id)
+            log.warning(
+                "Dialogue %s: posting the summary failed: %s; retry at %s", dialogue.id, failure.reason, retry_at
+            )
+            await dialogues_db.set_pending(self.db, dialogue.id, "post the summary", failure.reason, retry_at)
+            await self._notify_once(
+                dialogue, render_summary.summary_interrupted(dialogue, failure.reason, render.timestamp(retry_at, "R"))
+            )
+            return
+        dialogue = await self.get(dialogue_id)
+        if dialogue.summary_posted_at is None:
+            return
+        self._retries.reset(dialogue.id)
+        await dialogues_db.clear_pending(self.db, dialogue.id)
+        for step in self.after_summary:
+            await step(dialogue)
 
     # ----- telling facilitators ------------------------------------------------------------------
 

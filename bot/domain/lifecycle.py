@@ -107,7 +107,10 @@ def next_wake(
             moments.append(now)
         return min(moments)
     if dialogue.state is State.CLOSED:
-        if progress is None or progress.closing_done:
+        if progress is None:
             return None
+        if progress.closing_done and not progress.summary_pending:
+            # Comments stay open until the summary: the safety limit locks the dialogue if none comes.
+            return progress.comments_until if progress.comments_open else None
         return retry_at or now
     return None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 __all__ = (
+    "AfterClose",
     "BotMessageKind",
     "Dialogue",
     "DialogueDraft",
@@ -34,6 +35,15 @@ class BotMessageKind(enum.StrEnum):
     WRAPUP = "wrapup"
     LEADERS_INTRO = "leaders_intro"
     SUMMARY = "summary"
+    # The notice that the safety limit locked a comments-until-summary dialogue with no summary.
+    COMMENTS_CLOSED = "comments_closed"
+
+
+class AfterClose(enum.StrEnum):
+    """What happens at the window's end: lock at once, or keep taking comments until the summary is posted."""
+
+    LOCK = "lock"
+    COMMENTS_UNTIL_SUMMARY = "comments-until-summary"
 
 
 class State(enum.StrEnum):
@@ -61,6 +71,7 @@ class DialogueDraft:
     releases: tuple[datetime | None, ...] = ()
     # Whether the window is also announced as a Discord scheduled event (a plan's ``event`` key).
     event: bool = True
+    after_close: AfterClose = AfterClose.LOCK
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +93,11 @@ class Dialogue:
     opened_at: datetime | None = None
     closed_at: datetime | None = None
     locked_at: datetime | None = None
+    after_close: AfterClose = AfterClose.LOCK
+    # Comments-until-summary: when the safety limit locks the dialogue if no summary came (set at the close).
+    comments_until: datetime | None = None
+    # When every part of the current summary was recorded; None before (and while a replacement is posted).
+    summary_posted_at: datetime | None = None
 
     @property
     def duration(self) -> timedelta:
@@ -118,3 +134,11 @@ class PostStats:
     posts: int
     participants: int
     threads: tuple[ThreadStats, ...]
+    # Of those, the posts written after the window's close (comments-until-summary), and by how many people.
+    posts_after: int = 0
+    participants_after: int = 0
+
+    @property
+    def posts_during(self) -> int:
+        """Posts written during the window."""
+        return self.posts - self.posts_after

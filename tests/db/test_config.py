@@ -48,6 +48,7 @@ def test_no_file_gives_the_defaults() -> None:
         scheduled_events=True,
         activity_chart=True,
         keep_transcripts_days=None,
+        comments_limit_days=30,
     )
     assert settings.default_duration_delta == timedelta(days=5)
     assert settings.unanswered_after_delta == timedelta(hours=12)
@@ -75,6 +76,7 @@ def test_every_key(tmp_path: Path) -> None:
         survey_days = 30
         activity_chart = false
         keep_transcripts_days = 90
+        comments_limit_days = 14
         """,
     )
     settings = load_settings(path)
@@ -93,6 +95,7 @@ def test_every_key(tmp_path: Path) -> None:
         survey_days=30,
         activity_chart=False,
         keep_transcripts_days=90,
+        comments_limit_days=14,
     )
     assert settings.default_duration_delta == timedelta(days=9)
 
@@ -113,6 +116,7 @@ def test_the_test_covers_every_setting() -> None:
         "survey_days",
         "activity_chart",
         "keep_transcripts_days",
+        "comments_limit_days",
     }
 
 
@@ -210,6 +214,7 @@ def test_a_table_is_an_unknown_key(tmp_path: Path) -> None:
         ("activity_chart = 1\n", "activity_chart: expected true or false, got int"),
         ('keep_transcripts_days = "30d"\n', "keep_transcripts_days: expected a whole number, got str"),
         ("keep_transcripts_days = true\n", "keep_transcripts_days: expected a whole number, got bool"),
+        ('comments_limit_days = "30"\n', "comments_limit_days: expected a whole number, got str"),
     ],
 )
 def test_wrong_type_is_named(tmp_path: Path, text: str, message: str) -> None:
@@ -234,6 +239,7 @@ def test_wrong_type_is_named(tmp_path: Path, text: str, message: str) -> None:
             "keep_transcripts_days = -3\n",
             "keep_transcripts_days: must be a whole number of days from 1 to 36500, or 0 to keep",
         ),
+        ("comments_limit_days = 0\n", "comments_limit_days: must be a whole number of days from 1 to 365"),
         ('facilitator_role = "  "\n', "facilitator_role: must not be empty"),
         ('category = ""\n', "category: must be 1 to 100 characters"),
         (f'category = "{"c" * 101}"\n', "category: must be 1 to 100 characters"),

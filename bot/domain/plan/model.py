@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ..errors import DialogueError
-from ..models import DialogueDraft
+from ..models import AfterClose, DialogueDraft
 from ..survey import SurveyConfig
 
 __all__ = (
@@ -88,6 +88,8 @@ class Plan:
     unanswered_after: timedelta | None = None
     # The feedback survey's questions and days ([survey]); None fields mean the defaults.
     survey: SurveyConfig = field(default_factory=SurveyConfig)
+    # What happens at the window's end: lock, or keep taking comments until the summary (``dialogue.after_close``).
+    after_close: AfterClose = AfterClose.LOCK
     # How the opening was written, when it was relative to the moment of reading ("now", "in 2d").
     relative_opening: str | None = field(default=None, compare=False)
     # Whether the window is also a Discord scheduled event (``event = false`` turns it off for this dialogue).
@@ -109,6 +111,7 @@ class Plan:
             closes_at=self.closes_at,
             releases=tuple(q.release_at for q in self.questions),
             event=self.event,
+            after_close=self.after_close,
         )
 
     def local(self, moment: datetime) -> datetime:
