@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,23 +23,13 @@ class Retention:
     counted_from: datetime | None
 
 
-async def _base(db: Database) -> str:
-    """The instant retention counts from: the summary once it is posted, else the close.
-
-    SEAM(summary): ``dialogues.summary_posted_at`` comes with the ``summary`` branch (migration 0011). Until that
-    column exists, retention counts from the close; once it does, from the summary when there is one. The check
-    reads no row.
-    """
-    try:
-        await db.fetchall("SELECT summary_posted_at FROM dialogues WHERE 1 = 0")
-    except sqlite3.OperationalError:
-        return "closed_at"
-    return "COALESCE(summary_posted_at, closed_at)"
+# Retention counts from the summary once it is posted, else from the close.
+_BASE = "COALESCE(summary_posted_at, closed_at)"
 
 
 async def next_due(db: Database, keep: timedelta) -> datetime | None:
     """The earliest instant a kept transcript falls due for purging."""
-    base = await _base(db)
+    base = _BASE
     row = await db.fetchone(f"SELECT MIN({base}) AS earliest FROM dialogues WHERE {_KEPT}")
     earliest = maybe_from_epoch(row["earliest"] if row else None)
     return None if earliest is None else earliest + keep
@@ -48,7 +37,7 @@ async def next_due(db: Database, keep: timedelta) -> datetime | None:
 
 async def due(db: Database, now: datetime, keep: timedelta) -> list[int]:
     """The dialogues whose transcript is due for purging at ``now``, oldest first."""
-    base = await _base(db)
+    base = _BASE
     rows = await db.fetchall(
         f"SELECT id FROM dialogues WHERE {_KEPT} AND {base} <= ? ORDER BY {base}, id", (to_epoch(now - keep),)
     )
@@ -74,7 +63,7 @@ async def purge(db: Database, dialogue_id: int, now: datetime) -> int | None:
 
 async def retention(db: Database, dialogue_id: int) -> Retention:
     """When a dialogue's transcript was purged, and the instant its retention counts from."""
-    base = await _base(db)
+    base = _BASE
     row = await db.fetchone(
         f"SELECT transcript_purged_at, CASE WHEN state = 'closed' THEN {base} END AS counted_from "
         "FROM dialogues WHERE id = ?",

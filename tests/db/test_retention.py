@@ -1,4 +1,4 @@
-"""Retention in the record: which transcripts are due, the purge (once, counts kept), and the summary seam."""
+"""Retention in the record: which transcripts are due, the purge (once, counts kept), counted from the summary."""
 
 from __future__ import annotations
 
@@ -105,11 +105,6 @@ async def test_an_open_dialogue_is_never_purged(database: Database) -> None:
 
 
 async def test_once_summaries_exist_retention_counts_from_the_summary(database: Database) -> None:
-    # SEAM(summary): the summary branch adds dialogues.summary_posted_at; stand in for it when it is not merged yet.
-    try:
-        await database.execute("SELECT summary_posted_at FROM dialogues WHERE 1 = 0")
-    except Exception:
-        await database.execute("ALTER TABLE dialogues ADD COLUMN summary_posted_at BIGINT")
     with_summary = await dialogue_with_posts(database, 100)
     without = await dialogue_with_posts(database, 200)
     summary_at = CLOSES + timedelta(days=10)
