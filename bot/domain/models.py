@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 __all__ = (
+    "Attachment",
     "BotMessageKind",
     "Dialogue",
     "DialogueDraft",
@@ -96,6 +97,16 @@ class Question:
     text: str
     release_at: datetime | None
     thread_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file attached to a post, kept as the link Discord serves it at."""
+
+    filename: str
+    url: str
+    content_type: str | None = None
+    size: int = 0
 
 
 @dataclass(frozen=True, slots=True)
