@@ -1,1 +1,1 @@
-"""The dialogue's record taken out of Discord: exports (Markdown, HTML, JSON), pseudonyms and the activity chart."""
+"""The dialogue's record: exports, pseudonyms, the activity chart, retention."""
