@@ -15,6 +15,7 @@ from bot.domain.parsing import parse_duration, parse_timezone
 from bot.services import DialogueService
 
 from .common import answer, dialogue_autocomplete, guild_id, reply, timezone_autocomplete
+from .export import export_command
 from .leaders import LeadersGroup, remind_command
 from .plans import IMPORT_BUTTONS, PlanFiles, plan_command
 from .views import CreateDialogueModal
@@ -132,6 +133,7 @@ async def setup(bot: DialogueBot) -> None:
     group.add_command(LeadersGroup(bot))
     group.add_command(remind_command(bot))
     group.add_command(plan_command(bot))
+    group.add_command(export_command(bot))
     # The plan import's answer buttons, persistent: a press after a restart still reaches its held import.
     bot.add_dynamic_items(*IMPORT_BUTTONS)
     await bot.add_cog(cog)
