@@ -16,6 +16,7 @@ from .config import Settings
 from .gateway import Gateway
 from .leaders import LeaderService
 from .plans import PlanService
+from .record.retention import RetentionService
 from .scheduler import Scheduler
 from .services import DialogueService
 
@@ -117,6 +118,11 @@ class DialogueBot(commands.Bot):
         """Plan files: import and export."""
         return self._built().plans
 
+    @property
+    def retention(self) -> RetentionService:
+        """Transcript retention: the purge timer and its line in /dialogue status."""
+        return self._built().retention
+
     def _built(self) -> _Services:
         assert self._services is not None, "the services start in setup_hook"
         return self._services
@@ -130,6 +136,7 @@ class DialogueBot(commands.Bot):
             await self.load_extension(extension)
         await self.leaders.rebuild()
         await self.dialogues.schedule_all()
+        await self.retention.start()
         await self.sync_commands()
 
     async def on_ready(self) -> None:
@@ -158,6 +165,7 @@ class DialogueBot(commands.Bot):
         if self._services is not None:
             # Running steps and reminder deliveries still need Discord; wait for them before disconnecting.
             await self._services.leaders.drain(SHUTDOWN_WAIT)
+            await self._services.retention.drain(SHUTDOWN_WAIT)
             await self._services.dialogues.drain(SHUTDOWN_WAIT)
         await super().close()
         if self._services is not None:
@@ -175,6 +183,7 @@ class _Services:
     dialogues: DialogueService
     leaders: LeaderService
     plans: PlanService
+    retention: RetentionService
 
     @classmethod
     def build(
@@ -183,7 +192,8 @@ class _Services:
         leaders = LeaderService(database, gateway, scheduler, clock, settings)
         dialogues = DialogueService(database, gateway, scheduler, clock, settings, leaders=leaders)
         plans = PlanService(database, dialogues, settings.default_checkin_hour, leaders)
-        return cls(dialogues, leaders, plans)
+        retention = RetentionService(database, scheduler, clock, settings)
+        return cls(dialogues, leaders, plans, retention)
 
 
 def create_bot(settings: Settings | None = None, clock: Clock | None = None) -> DialogueBot:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
 import discord
@@ -16,6 +17,7 @@ from .config import Settings
 from .domain.models import BotMessageKind, Dialogue
 from .domain.progress import Progress
 from .gateway import Gateway
+from .record.activity import dialogue_activity
 from .steps import StepFailed, attempt, step_nonce
 
 __all__ = ("Closing",)
@@ -107,10 +109,29 @@ class Closing:
             message = adopted.get(_marker(text))
             if message is None:
                 nonce = step_nonce(dialogue.id, BotMessageKind.WRAPUP, part)
-                message = await attempt("post the wrap-up", self._gateway.post(channel, text, nonce=nonce))
+                # The chart rides on the first part, in the same request: that part never exists without it.
+                chart = await self._chart(dialogue) if part == 0 and self._settings.activity_chart else None
+                message = await attempt("post the wrap-up", self._gateway.post(channel, text, nonce=nonce, file=chart))
             await dialogues_db.add_bot_message(
                 self._db, dialogue.id, BotMessageKind.WRAPUP, part, channel.id, message.id, self._clock()
             )
+
+    async def _chart(self, dialogue: Dialogue) -> discord.File | None:
+        """The activity chart as a file to attach, or None if it cannot be drawn (the wrap-up goes without)."""
+        try:
+            # Imported here: matplotlib loads when a wrap-up is posted, not when the bot starts.
+            from .record.chart import activity_png
+
+            png = activity_png(await dialogue_activity(self._db, dialogue))
+        except Exception:
+            log.exception(
+                "Dialogue %s: the activity chart could not be drawn; the wrap-up is posted without it", dialogue.id
+            )
+            return None
+        return discord.File(io.BytesIO(png), filename=CHART_FILENAME, description="Posts per day in each thread")
+
+
+CHART_FILENAME = "activity.png"
 
 
 def _marker(text: str) -> str:

@@ -33,6 +33,11 @@ class Settings:
     # Leader check-ins flag posts with no reply for longer than this.
     unanswered_after: str = "12h"
     default_checkin_hour: int = 9
+    # The wrap-up's first part carries a PNG of posts per day per thread (bot/record/chart.py).
+    activity_chart: bool = True
+    # Post texts are purged this many days after a dialogue closes (or after its summary); None (0 in the
+    # file) keeps them.
+    keep_transcripts_days: int | None = None
 
     @property
     def default_duration_delta(self) -> timedelta:
@@ -58,6 +63,8 @@ class Settings:
                 raise ConfigError(f"{key}: {error.problem}") from None
         if not 0 <= self.default_checkin_hour <= 23:
             raise ConfigError("default_checkin_hour: must be a whole hour from 0 to 23")
+        if self.keep_transcripts_days is not None and not 1 <= self.keep_transcripts_days <= 36500:
+            raise ConfigError("keep_transcripts_days: must be a whole number of days from 1 to 36500, or 0 to keep")
         if not self.facilitator_role.strip():
             raise ConfigError("facilitator_role: must not be empty")
         if not self.category.strip() or len(self.category) > 100:
@@ -75,6 +82,8 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "guild_ids": list,
     "unanswered_after": str,
     "default_checkin_hour": int,
+    "activity_chart": bool,
+    "keep_transcripts_days": int,
 }
 
 
@@ -97,7 +106,7 @@ def load_settings(path: str | Path | None) -> Settings:
         if key not in known:
             raise ConfigError(f"{key}: unknown key (see config.example.toml for the keys)")
         expected = _TYPES[key]
-        if isinstance(value, bool) or not isinstance(value, expected):
+        if (isinstance(value, bool) and expected is not bool) or not isinstance(value, expected):
             raise ConfigError(f"{key}: expected {_type_name(expected)}, got {type(value).__name__}")
         values[key] = value
     if "guild_ids" in values:
@@ -105,6 +114,8 @@ def load_settings(path: str | Path | None) -> Settings:
         if not all(isinstance(item, int) and not isinstance(item, bool) and item > 0 for item in ids):
             raise ConfigError("guild_ids: expected a list of server ids (whole numbers)")
         values["guild_ids"] = tuple(ids)
+    if values.get("keep_transcripts_days") == 0:
+        values["keep_transcripts_days"] = None
     if values.get("log_channel") == "":
         values["log_channel"] = None
     if "database" in values and not Path(values["database"]).is_absolute():
@@ -115,7 +126,7 @@ def load_settings(path: str | Path | None) -> Settings:
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:
-    names = {str: "a string", int: "a whole number", list: "a list"}
+    names = {str: "a string", int: "a whole number", list: "a list", bool: "true or false"}
     if isinstance(expected, tuple):
         return " or ".join(names[t] for t in expected)
     return names[expected]

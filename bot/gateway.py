@@ -182,16 +182,20 @@ class Gateway:
         *,
         nonce: str | None = None,
         view: discord.ui.View | None = None,
+        file: discord.File | None = None,
     ) -> discord.Message:
         """Send a message; with a ``nonce``, discord.py asks Discord to drop a repeat of the same send.
 
         A ``view`` carries persistent buttons: their custom ids are matched by dynamic items after any restart.
+        A ``file`` goes out in the same request as the text, so the message never exists without it.
         """
         extra: dict[str, Any] = {}
         if nonce is not None:
             extra["nonce"] = nonce
         if view is not None:
             extra["view"] = view
+        if file is not None:
+            extra["file"] = file
         return await channel.send(content, allowed_mentions=mentions, **extra)
 
     async def pin(self, channel: discord.TextChannel, message_id: int) -> None:

@@ -112,8 +112,10 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
             found = await self.service.resolve(guild_id(interaction), dialogue)
             stats = await self.service.stats(found.id)
             leaders = await self.bot.leaders.status_section(found)
+            transcript = await self.bot.retention.status_section(found)
             progress = await self.service.progress(found.id)
-            return render.status(found, stats, [leaders] if leaders else [], progress=progress)
+            sections = [section for section in (leaders, transcript) if section]
+            return render.status(found, stats, sections, progress=progress)
 
         await answer(interaction, run)
 

@@ -45,6 +45,8 @@ def test_no_file_gives_the_defaults() -> None:
         guild_ids=(),
         unanswered_after="12h",
         default_checkin_hour=9,
+        activity_chart=True,
+        keep_transcripts_days=None,
     )
     assert settings.default_duration_delta == timedelta(days=5)
     assert settings.unanswered_after_delta == timedelta(hours=12)
@@ -68,6 +70,8 @@ def test_every_key(tmp_path: Path) -> None:
         guild_ids = [123456789012345678, 876543210987654321]
         unanswered_after = "6h"
         default_checkin_hour = 17
+        activity_chart = false
+        keep_transcripts_days = 90
         """,
     )
     settings = load_settings(path)
@@ -82,6 +86,8 @@ def test_every_key(tmp_path: Path) -> None:
         guild_ids=(123456789012345678, 876543210987654321),
         unanswered_after="6h",
         default_checkin_hour=17,
+        activity_chart=False,
+        keep_transcripts_days=90,
     )
     assert settings.default_duration_delta == timedelta(days=9)
 
@@ -98,6 +104,8 @@ def test_the_test_covers_every_setting() -> None:
         "guild_ids",
         "unanswered_after",
         "default_checkin_hour",
+        "activity_chart",
+        "keep_transcripts_days",
     }
 
 
@@ -109,6 +117,10 @@ def test_example_config_documents_every_key_and_loads() -> None:
     assert settings.default_timezone == Settings().default_timezone
     assert settings.guild_ids == ()
     assert settings.log_channel is None
+
+
+def test_keep_transcripts_days_of_zero_keeps_them(tmp_path: Path) -> None:
+    assert load_settings(write(tmp_path, "keep_transcripts_days = 0\n")).keep_transcripts_days is None
 
 
 def test_absolute_database_path_is_kept(tmp_path: Path) -> None:
@@ -186,6 +198,10 @@ def test_a_table_is_an_unknown_key(tmp_path: Path) -> None:
         ('default_checkin_hour = "9"\n', "default_checkin_hour: expected a whole number, got str"),
         ("default_checkin_hour = 9.5\n", "default_checkin_hour: expected a whole number, got float"),
         ("default_checkin_hour = true\n", "default_checkin_hour: expected a whole number, got bool"),
+        ('activity_chart = "yes"\n', "activity_chart: expected true or false, got str"),
+        ("activity_chart = 1\n", "activity_chart: expected true or false, got int"),
+        ('keep_transcripts_days = "30d"\n', "keep_transcripts_days: expected a whole number, got str"),
+        ("keep_transcripts_days = true\n", "keep_transcripts_days: expected a whole number, got bool"),
     ],
 )
 def test_wrong_type_is_named(tmp_path: Path, text: str, message: str) -> None:
@@ -206,6 +222,10 @@ def test_wrong_type_is_named(tmp_path: Path, text: str, message: str) -> None:
         ('unanswered_after = "never"\n', "unanswered_after: `never` is not a duration."),
         ("default_checkin_hour = 24\n", "default_checkin_hour: must be a whole hour from 0 to 23"),
         ("default_checkin_hour = -1\n", "default_checkin_hour: must be a whole hour from 0 to 23"),
+        (
+            "keep_transcripts_days = -3\n",
+            "keep_transcripts_days: must be a whole number of days from 1 to 36500, or 0 to keep",
+        ),
         ('facilitator_role = "  "\n', "facilitator_role: must not be empty"),
         ('category = ""\n', "category: must be 1 to 100 characters"),
         (f'category = "{"c" * 101}"\n', "category: must be 1 to 100 characters"),

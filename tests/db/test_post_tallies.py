@@ -102,8 +102,7 @@ async def test_the_migration_counts_posts_recorded_before_it(tmp_path: Path) -> 
         "DROP TABLE post_tallies",
         "DROP TABLE read_marks",
         "DROP INDEX posts_by_thread_message",
-        # Undo 0010 too (the dialogues' wake_at): it came later. Later migrations stay applied (each missing one
-        # is applied by number, whatever is above it).
+        # Undo 0010 (the dialogues' wake_at) too, to replay it; later migrations stay applied (missing ones run).
         "DROP INDEX dialogues_by_wake",
         "ALTER TABLE dialogues DROP COLUMN wake_at",
         "DELETE FROM schema_migrations WHERE version IN (9, 10)",

@@ -1,0 +1,85 @@
+"""Retention: which closed dialogues' post texts are due to be purged, purging them, and when it happened."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .connection import Database
+from .timeutil import maybe_from_epoch, to_epoch
+
+__all__ = ("Retention", "due", "next_due", "purge", "retention")
+
+# A closed dialogue whose closing steps are recorded (the channel lock took effect, so no post arrives any more)
+# and whose text is still kept.
+_KEPT = "state = 'closed' AND locked_at IS NOT NULL AND closed_at IS NOT NULL AND transcript_purged_at IS NULL"
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """A dialogue's transcript: when it was purged, and the instant its retention counts from (None: not yet)."""
+
+    purged_at: datetime | None
+    counted_from: datetime | None
+
+
+async def _base(db: Database) -> str:
+    """The instant retention counts from: the summary once it is posted, else the close.
+
+    SEAM(summary): ``dialogues.summary_posted_at`` comes with the ``summary`` branch (migration 0011). Until that
+    column exists, retention counts from the close; once it does, from the summary when there is one. The check
+    reads no row.
+    """
+    try:
+        await db.fetchall("SELECT summary_posted_at FROM dialogues WHERE 1 = 0")
+    except sqlite3.OperationalError:
+        return "closed_at"
+    return "COALESCE(summary_posted_at, closed_at)"
+
+
+async def next_due(db: Database, keep: timedelta) -> datetime | None:
+    """The earliest instant a kept transcript falls due for purging."""
+    base = await _base(db)
+    row = await db.fetchone(f"SELECT MIN({base}) AS earliest FROM dialogues WHERE {_KEPT}")
+    earliest = maybe_from_epoch(row["earliest"] if row else None)
+    return None if earliest is None else earliest + keep
+
+
+async def due(db: Database, now: datetime, keep: timedelta) -> list[int]:
+    """The dialogues whose transcript is due for purging at ``now``, oldest first."""
+    base = await _base(db)
+    rows = await db.fetchall(
+        f"SELECT id FROM dialogues WHERE {_KEPT} AND {base} <= ? ORDER BY {base}, id", (to_epoch(now - keep),)
+    )
+    return [row["id"] for row in rows]
+
+
+async def purge(db: Database, dialogue_id: int, now: datetime) -> int | None:
+    """Empty the text of every post of a dialogue and record when, in one transaction.
+
+    Compare-and-set: a dialogue already purged (or not closed and locked) is left alone and None is returned;
+    otherwise the number of posts whose text was emptied. Counts are kept by the tallies, which follow deletions
+    only, so they stay.
+    """
+    async with db.transaction():
+        marked = await db.execute(
+            f"UPDATE dialogues SET transcript_purged_at = ? WHERE id = ? AND {_KEPT}", (to_epoch(now), dialogue_id)
+        )
+        if not marked:
+            return None
+        # SEAM(export): attachment links, once the record keeps them, are emptied here too.
+        return await db.execute("UPDATE posts SET content = '' WHERE dialogue_id = ? AND content <> ''", (dialogue_id,))
+
+
+async def retention(db: Database, dialogue_id: int) -> Retention:
+    """When a dialogue's transcript was purged, and the instant its retention counts from."""
+    base = await _base(db)
+    row = await db.fetchone(
+        f"SELECT transcript_purged_at, CASE WHEN state = 'closed' THEN {base} END AS counted_from "
+        "FROM dialogues WHERE id = ?",
+        (dialogue_id,),
+    )
+    if row is None:
+        return Retention(None, None)
+    return Retention(maybe_from_epoch(row["transcript_purged_at"]), maybe_from_epoch(row["counted_from"]))
