@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,7 @@ import db.dialogues as dialogues_db
 from db import Database
 
 from ..domain.errors import DialogueNotFound
+from ..domain.models import Dialogue
 from ..domain.parsing import slugify
 from .html import html
 from .jsonfile import json_export
@@ -19,6 +21,8 @@ from .markdown import markdown
 from .transcript import PAGE, Naming, Record, Transcript, load
 
 __all__ = ("ExportFormat", "Exported", "export", "filename", "render")
+
+log = logging.getLogger(__name__)
 
 
 class ExportFormat(enum.StrEnum):
@@ -63,6 +67,21 @@ def render(transcript: Transcript, fmt: ExportFormat) -> AsyncIterator[str]:
     return _RENDERERS[fmt](transcript)
 
 
+async def _chart(database: Database, dialogue: Dialogue, naming: Naming | None) -> bytes | None:
+    """The activity chart for the HTML export, its labels scrubbed as the export's texts are; None if it fails."""
+    try:
+        # Imported here: matplotlib loads when an HTML export is made, not when the bot or the CLI starts.
+        from .activity import dialogue_activity
+        from .chart import activity_png
+        from .naming import PseudonymNaming
+
+        pseudonymiser = naming.pseudonymiser if isinstance(naming, PseudonymNaming) else None
+        return activity_png(await dialogue_activity(database, dialogue, pseudonymiser))
+    except Exception:
+        log.exception("Dialogue %s: the activity chart could not be drawn; the export goes without it", dialogue.id)
+        return None
+
+
 async def export(
     database: Database,
     dialogue_id: int,
@@ -74,10 +93,15 @@ async def export(
     chart_png: bytes | None = None,
     page: int = PAGE,
 ) -> Exported:
-    """Write a dialogue's export to ``out`` (UTF-8), streaming its posts; raise if there is no such dialogue."""
+    """Write a dialogue's export to ``out`` (UTF-8), streaming its posts; raise if there is no such dialogue.
+
+    The HTML export embeds the activity chart (drawn here unless ``chart_png`` is given).
+    """
     dialogue = await dialogues_db.get(database, dialogue_id)
     if dialogue is None:
         raise DialogueNotFound(f"There is no dialogue #{dialogue_id}.")
+    if fmt is ExportFormat.HTML and chart_png is None:
+        chart_png = await _chart(database, dialogue, naming)
     transcript = await load(database, dialogue, now, naming=naming, chart_png=chart_png, page=page)
     size = 0
     pending: list[str] = []

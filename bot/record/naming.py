@@ -35,6 +35,11 @@ class PseudonymNaming:
         self._channels = dict(channels)
         self._roles = dict(roles)
 
+    @property
+    def pseudonymiser(self) -> Pseudonymiser:
+        """The pseudonymiser (the activity chart's labels are scrubbed with the same one)."""
+        return self._pseudonymiser
+
     def author(self, author_id: int, name: str) -> str:
         """The author's pseudonym ("Participant 7")."""
         return self._pseudonymiser.name(author_id)

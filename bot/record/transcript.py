@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import db.dialogues as dialogues_db
 import db.posts as posts_db
 import db.record as record_db
+import db.retention as retention_db
 from db import Database
 
 from ..domain.models import Attachment, Dialogue, State, ThreadOrigin
@@ -264,6 +265,7 @@ async def load(
                 participants=0,
             )
         )
+    retention = await retention_db.retention(database, dialogue.id)
     record = Record(
         dialogue_id=dialogue.id,
         title=naming.text(dialogue.title),
@@ -278,6 +280,7 @@ async def load(
         participants=stats.participants,
         exported_at=now,
         pseudonymised=naming.pseudonymised,
+        purged_at=retention.purged_at,
         chart_png=chart_png,
     )
     return Transcript(record, database, naming, page)

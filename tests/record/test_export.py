@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -12,6 +13,7 @@ import jsonschema
 import pytest
 
 import db.posts as posts_db
+import db.retention as retention_db
 from bot.domain.models import Dialogue
 from bot.record.export import ExportFormat, export
 from db import Database
@@ -107,3 +109,20 @@ async def test_html_is_escaped_self_contained_and_right_to_left_ready(database: 
     assert outside == ["https://cdn.discordapp.com/attachments/5002/7004/plan.pdf"]
     for anchor in ("thread-5001", "thread-5002", "thread-5003", "channel-posts"):
         assert f'href="#{anchor}"' in page and f'id="{anchor}"' in page
+
+
+async def test_an_export_after_the_purge_says_so_plainly(database: Database, sample: Dialogue) -> None:
+    assert await retention_db.purge(database, sample.id, EXPORTED) is not None
+    page = await text_of(database, sample, ExportFormat.MARKDOWN)
+    assert "- **The text of the posts was purged on Thu 2026-03-05 09:00 Europe/Zurich (2026-03-05 08:00 UTC)**" in page
+    assert "shadow report" not in page and "**7 posts from 4 participants.**" in page
+    assert "plan.pdf" not in page  # attachment links are purged with the text
+    document = json.loads(await text_of(database, sample, ExportFormat.JSON))
+    assert document["dialogue"]["transcript_purged_at"] == "2026-03-05T08:00:00+00:00"
+    assert "The text of the posts was purged" in await text_of(database, sample, ExportFormat.HTML)
+
+
+async def test_the_html_export_embeds_the_activity_chart(database: Database, sample: Dialogue) -> None:
+    page = await text_of(database, sample, ExportFormat.HTML)
+    (chart,) = re.findall(r'<img class="chart"[^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert base64.b64decode(chart).startswith(b"\x89PNG\r\n\x1a\n")
