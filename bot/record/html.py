@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import jinja2
 
-from .text import local_time, plural, utc_time
+from .text import local_time, plural, survey_lines, utc_time
 from .transcript import Transcript
 
 __all__ = ("html",)
@@ -35,6 +35,7 @@ async def html(transcript: Transcript, lang: str = "en") -> AsyncIterator[str]:
         chart=chart,
         posts=transcript.posts,
         plural=plural,
+        survey_lines=survey_lines,
         local=lambda moment: local_time(record, moment),
         utc=utc_time,
         when=lambda moment: f"{local_time(record, moment)} ({utc_time(moment)})",

@@ -103,4 +103,12 @@ async def json_export(transcript: Transcript) -> AsyncIterator[str]:
             if t.id is not None
         ],
     }
-    yield f'\n], "wrapup": {_dump(wrapup)}, "summary": {_dump(record.summary)}}}\n'
+    survey = None
+    if record.survey is not None:
+        survey = {
+            "responses": record.survey.responses,
+            "rated": record.survey.rated,
+            "mean_rating": record.survey.mean,
+            "ratings": {str(rating): count for rating, count in record.survey.distribution},
+        }
+    yield f'\n], "wrapup": {_dump(wrapup)}, "summary": {_dump(record.summary)}, "survey": {_dump(survey)}}}\n'

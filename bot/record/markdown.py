@@ -6,7 +6,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from .text import local_time, plural, utc_time
+from .text import local_time, plural, survey_lines, utc_time
 from .transcript import Post, Record, Thread, Transcript
 
 __all__ = ("markdown",)
@@ -90,4 +90,6 @@ async def markdown(transcript: Transcript) -> AsyncIterator[str]:
         tail += [f"| {_inline(t.title)} | {t.posts} | {t.participants} |" for t in counted]
     if record.summary:
         tail += ["", "## Summary", "", record.summary.strip()]
+    if record.survey is not None:
+        tail += ["", "## Feedback survey", "", *survey_lines(record.survey)]
     yield "\n".join(tail) + "\n"

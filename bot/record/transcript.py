@@ -30,6 +30,7 @@ __all__ = (
     "Post",
     "QuestionEntry",
     "Record",
+    "SurveyFigures",
     "Thread",
     "ThreadCount",
     "Transcript",
@@ -144,6 +145,16 @@ class ThreadCount:
 
 
 @dataclass(frozen=True, slots=True)
+class SurveyFigures:
+    """The feedback survey's aggregates (never its texts): how many answered, the ratings and their mean."""
+
+    responses: int
+    rated: int
+    mean: float | None
+    distribution: tuple[tuple[int, int], ...]  # (rating, how many gave it), 1 to 5
+
+
+@dataclass(frozen=True, slots=True)
 class Record:
     """Everything an export shows except the posts themselves."""
 
@@ -162,6 +173,7 @@ class Record:
     pseudonymised: bool
     purged_at: datetime | None = None
     summary: str | None = None
+    survey: SurveyFigures | None = None
     chart_png: bytes | None = field(default=None, repr=False)
 
     @property
@@ -232,8 +244,16 @@ async def load(
     naming: Naming | None = None,
     chart_png: bytes | None = None,
     page: int = PAGE,
+    summary: str | None = None,
+    survey: SurveyFigures | None = None,
 ) -> Transcript:
-    """Read a dialogue's record (not its posts yet) for an export made at ``now``."""
+    """Read a dialogue's record (not its posts yet) for an export made at ``now``.
+
+    SEAM(summary): ``summary`` is the posted summary's text, ``dialogues.summary_text`` once
+    ``summary_posted_at`` is set (branch ``summary``, migration 0011): read it here when that lands.
+    SEAM(survey): ``survey`` is ``bot.domain.survey.aggregate`` over ``db.survey.responses`` (branch
+    ``survey``): ``SurveyFigures(r.responses, r.rated, r.mean, r.distribution)``; its texts stay out.
+    """
     naming = naming or PlainNaming()
     questions = await dialogues_db.questions(database, dialogue.id)
     recorded = await record_db.threads(database, dialogue.id)
@@ -281,6 +301,8 @@ async def load(
         exported_at=now,
         pseudonymised=naming.pseudonymised,
         purged_at=retention.purged_at,
+        summary=naming.text(summary) if summary else None,
+        survey=survey,
         chart_png=chart_png,
     )
     return Transcript(record, database, naming, page)

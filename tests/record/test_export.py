@@ -15,7 +15,8 @@ import pytest
 import db.posts as posts_db
 import db.retention as retention_db
 from bot.domain.models import Dialogue
-from bot.record.export import ExportFormat, export
+from bot.record.export import ExportFormat, export, render
+from bot.record.transcript import SurveyFigures, load
 from db import Database
 from tests.record.sample import ARABIC, EXPORTED, OPENS
 
@@ -126,3 +127,24 @@ async def test_the_html_export_embeds_the_activity_chart(database: Database, sam
     page = await text_of(database, sample, ExportFormat.HTML)
     (chart,) = re.findall(r'<img class="chart"[^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
     assert base64.b64decode(chart).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+async def test_the_summary_and_the_survey_figures_are_exported(database: Database, sample: Dialogue) -> None:
+    # What the `summary` and `survey` branches provide is passed in at the seam (transcript.load).
+    figures = SurveyFigures(responses=4, rated=3, mean=4.0, distribution=((1, 0), (2, 0), (3, 1), (4, 1), (5, 1)))
+    transcript = await load(database, sample, EXPORTED, summary="We learnt <a lot>.", survey=figures)
+    texts = {fmt: "".join([piece async for piece in render(transcript, fmt)]) for fmt in ExportFormat}
+    assert "## Summary\n\nWe learnt <a lot>." in texts[ExportFormat.MARKDOWN]
+    assert "Mean rating 4.0 out of 5, from 3 ratings." in texts[ExportFormat.MARKDOWN]
+    assert "We learnt &lt;a lot&gt;." in texts[ExportFormat.HTML]
+    assert "<p>Ratings: 1: 0, 2: 0, 3: 1, 4: 1, 5: 1.</p>" in texts[ExportFormat.HTML]
+    document = json.loads(texts[ExportFormat.JSON])
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(document)
+    assert document["summary"] == "We learnt <a lot>."
+    assert document["survey"] == {
+        "responses": 4,
+        "rated": 3,
+        "mean_rating": 4.0,
+        "ratings": {"1": 0, "2": 0, "3": 1, "4": 1, "5": 1},
+    }
