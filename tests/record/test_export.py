@@ -7,14 +7,16 @@ import io
 import json
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import jsonschema
 import pytest
 
+import db.dialogues as dialogues_db
 import db.posts as posts_db
 import db.retention as retention_db
-from bot.domain.models import Dialogue
+from bot.domain.models import Dialogue, DialogueDraft
 from bot.record.export import ExportFormat, export, render
 from bot.record.transcript import SurveyFigures, load
 from db import Database
@@ -148,3 +150,16 @@ async def test_the_summary_and_the_survey_figures_are_exported(database: Databas
         "mean_rating": 4.0,
         "ratings": {"1": 0, "2": 0, "3": 1, "4": 1, "5": 1},
     }
+
+
+@pytest.mark.parametrize("fmt", list(ExportFormat))
+async def test_a_dialogue_without_posts_exports_too(database: Database, fmt: ExportFormat) -> None:
+    draft = DialogueDraft("Not yet", "", ("One?",), "Asia/Kathmandu", OPENS, OPENS + timedelta(days=1))
+    dialogue = await dialogues_db.create(database, 1, 2, draft, OPENS)
+    text = await text_of(database, dialogue, fmt)
+    if fmt is ExportFormat.JSON:
+        document = json.loads(text)
+        jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8"))).validate(document)
+        assert document["threads"] == [] and document["dialogue"]["state"] == "scheduled"
+    else:
+        assert "Not yet" in text and "0 posts from 0 participants" in text
