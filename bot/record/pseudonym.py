@@ -49,6 +49,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ("Person", "Pseudonymiser", "Role")
 
@@ -135,7 +136,7 @@ class _Name:
 class Pseudonymiser:
     """Gives each person of one dialogue a stable pseudonym and scrubs identities out of text."""
 
-    __slots__ = ("_any_name", "_names", "_pseudonyms")
+    __slots__ = ("_any_name", "_by_key", "_names", "_pseudonyms")
 
     def __init__(self, people: Iterable[Person]) -> None:
         """Number everyone by role in the order given."""
@@ -159,8 +160,12 @@ class Pseudonymiser:
             else:
                 self._pseudonyms[person.user_id] = f"{role.value.capitalize()} {counters[role]}"
         self._names = self._index(merged.values())
-        alternatives = "|".join(n.pattern.pattern for n in self._names)
-        self._any_name: re.Pattern[str] | None = re.compile(alternatives, re.IGNORECASE) if self._names else None
+        # One pattern finds the longest name at each place (a trie: its cost follows the text, not the number of
+        # names); that match and then its shorter prefixes are looked up by key and held to the word boundaries.
+        self._by_key = {_key(name.text): name for name in self._names}
+        self._any_name: re.Pattern[str] | None = (
+            re.compile(_trie_pattern(n.text for n in self._names), re.IGNORECASE) if self._names else None
+        )
 
     def __repr__(self) -> str:
         """Say how many people it knows, never who they are."""
@@ -221,7 +226,7 @@ class Pseudonymiser:
         done = pos = 0
         while (found := self._any_name.search(text, pos)) is not None:
             start = found.start()
-            hit = self._match_at(text, start)
+            hit = self._match_at(text, start, found.end())
             if hit is None:
                 pos = start + 1
                 continue
@@ -234,13 +239,13 @@ class Pseudonymiser:
         out.append(text[done:])
         return "".join(out)
 
-    def _match_at(self, text: str, start: int) -> tuple[_Name, int] | None:
-        """The longest known name that stands as a whole word at ``start``, and where it ends."""
-        for name in self._names:
-            match = name.pattern.match(text, start)
-            if match is None:
+    def _match_at(self, text: str, start: int, longest: int) -> tuple[_Name, int] | None:
+        """The longest known name that stands as a whole word at ``start`` (ending by ``longest``), and its end."""
+        for cut in range(longest, start, -1):
+            name = self._by_key.get(_key(text[start:cut]))
+            if name is None or (match := name.pattern.match(text, start)) is None or match.end() != cut:
                 continue
-            end = match.end()
+            end = cut
             if _wordish(name.text[0]) and start and _wordish(text[start - 1]):
                 continue
             if _wordish(name.text[-1]) and end < len(text) and _wordish(text[end]):
@@ -259,10 +264,10 @@ class Pseudonymiser:
                 name = " ".join(_clean(given).split())
                 if len(name) < 2:
                     continue
-                full.setdefault(name.casefold(), (name, set()))[1].add(person.user_id)
+                full.setdefault(_key(name), (name, set()))[1].add(person.user_id)
                 for word in name.split() if len(name.split()) > 1 else ():
                     if len(word) >= 2 and any(_wordish(c) for c in word):
-                        parts.setdefault(word.casefold(), (word, set()))[1].add(person.user_id)
+                        parts.setdefault(_key(word), (word, set()))[1].add(person.user_id)
         names: list[_Name] = []
         for table, capitalised_only in ((full, False), (parts, True)):
             for key, (text, owners) in table.items():
@@ -274,6 +279,38 @@ class Pseudonymiser:
         # Longest first, so "Ann Lee" wins over "Ann"; full names before parts of the same length.
         names.sort(key=lambda n: (-len(n.text), n.capitalised_only))
         return names
+
+
+def _key(name: str) -> str:
+    """How a name is looked up: case folded, whitespace runs as one space."""
+    return " ".join(name.split()).casefold()
+
+
+_WHITESPACE = "\x00"  # a trie key standing for a run of whitespace inside a name
+
+
+def _trie_pattern(names: Iterable[str]) -> str:
+    """One regular expression matching any of ``names`` (case-insensitively), built as a trie of their letters."""
+    trie: dict[str, dict[str, Any]] = {}
+    for name in names:
+        node = trie
+        for char in name:
+            node = node.setdefault(_WHITESPACE if char.isspace() else char.lower(), {})
+        node[""] = {}
+    return _trie_regex(trie)
+
+
+def _trie_regex(node: dict[str, dict[str, Any]]) -> str:
+    """The regular expression of one trie node: its branches, optional where a name may end here."""
+    branches = [
+        (r"\s+" if key == _WHITESPACE else re.escape(key)) + _trie_regex(child)
+        for key, child in sorted(node.items())
+        if key
+    ]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in node else body
 
 
 def _placeholder(index: int) -> str:

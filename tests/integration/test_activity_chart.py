@@ -6,9 +6,11 @@ import io
 
 import discord
 import matplotlib.image
+import pytest
 import simcord
 from matplotlib.text import Text
 
+import bot.record.chart as chart_module
 import db.dialogues as dialogues_db
 from bot.closing import CHART_FILENAME
 from bot.domain.models import Dialogue, State
@@ -109,3 +111,20 @@ async def test_a_wrapup_posted_but_not_recorded_before_a_crash_keeps_its_one_cha
     assert [m.id for m in wrapups(world, room)] == [wrapup.id]
     assert await dialogues_db.bot_messages(world.bot.database, dialogue.id, "wrapup") == {0: wrapup.id}
     assert decodes(await the_chart(wrapups(world, room)[0]))
+
+
+async def test_a_chart_that_cannot_be_drawn_does_not_hold_up_the_wrapup(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    dialogue, room = await open_dialogue(world)
+    await converse(world, room)
+
+    def broken(activity: object) -> bytes:
+        raise RuntimeError("no fonts on this host")
+
+    monkeypatch.setattr(chart_module, "activity_png", broken)
+    reply = await run(world, "dialogue close", dialogue=str(dialogue.id))
+    assert reply.endswith("the wrap-up is posted.")
+    (wrapup,) = wrapups(world, room)
+    assert wrapup.attachments == []
+    assert "activity chart could not be drawn" in caplog.text
