@@ -14,6 +14,7 @@ import discord
 from .config import ConfigError, Settings, load_settings
 from .gateway import OPTIONAL_PERMISSIONS, REQUIRED_PERMISSIONS
 from .plan_cli import register as register_plan_commands
+from .record.cli import register as register_export_command
 
 __all__ = ("main",)
 
@@ -111,7 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Other features register their sub-commands here: (subparsers) -> None.
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [register_plan_commands]
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    register_plan_commands,
+    register_export_command,
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -86,6 +86,8 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
         logging.getLogger().removeHandler(console)
     if result.path is not None:
         print(f"timeline written to {result.path}")
+    if result.exports:
+        print("exports written to " + ", ".join(str(path) for path in result.exports))
     if result.warnings:
         print(f"the bot logged {len(result.warnings)} warnings:", file=sys.stderr)
         for line in distinct(result.warnings, limit=5):

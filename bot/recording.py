@@ -14,7 +14,7 @@ import db.posts as posts_db
 from db import Database
 
 from .clock import Clock
-from .domain.models import Dialogue, State, ThreadOrigin
+from .domain.models import Attachment, Dialogue, State, ThreadOrigin
 from .domain.parsing import thread_name
 from .gateway import Gateway
 
@@ -36,6 +36,7 @@ class IncomingPost:
     content: str
     created_at: datetime
     reply_to_id: int | None
+    attachments: tuple[Attachment, ...] = ()
 
 
 # Only what a person writes counts; thread-created, pin and join notices are system messages.
@@ -76,6 +77,9 @@ def incoming_post(message: discord.Message) -> IncomingPost | None:
         content=message.content,
         created_at=message.created_at,
         reply_to_id=message.reference.message_id if message.reference else None,
+        attachments=tuple(
+            Attachment(item.filename, item.url, item.content_type, item.size) for item in message.attachments
+        ),
     )
 
 
@@ -179,6 +183,7 @@ class Recorder:
             content=post.content,
             created_at=post.created_at,
             reply_to_id=post.reply_to_id,
+            attachments=post.attachments,
         )
 
     async def _record_top_level(self, dialogue_id: int, post: IncomingPost, message: discord.Message | None) -> bool:

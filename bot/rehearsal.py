@@ -23,6 +23,7 @@ import discord
 import simcord
 
 import db.dialogues as dialogues_db
+from db import Database
 
 from .afterlife.buttons import FEEDBACK, custom_id
 from .app import DialogueBot, create_bot
@@ -30,6 +31,7 @@ from .config import Settings
 from .domain.models import BotMessageKind, Dialogue, State
 from .domain.parsing import slugify, thread_name
 from .domain.plan import Plan, PlanLeader, render_plan, shift_weeks
+from .record.export import ExportFormat, export
 
 __all__ = (
     "SIM_START",
@@ -104,6 +106,8 @@ class RehearsalResult:
     warnings: list[str] = field(default_factory=list)
     # user id -> username of everyone in the simulated server.
     people: dict[int, str] = field(default_factory=dict)
+    # The rehearsed dialogue's exports (Markdown, HTML, JSON), written next to the timeline.
+    exports: list[Path] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -342,6 +346,12 @@ async def rehearse(
                 await _run(placed, settings, participants, result, echo)
             except Exception as error:  # a fault of the rehearsal itself: report it and still write the timeline
                 result.errors.append(f"the rehearsal stopped: {type(error).__name__}: {error}")
+            if out is not None:
+                # The database lives only as long as this folder: export the record before it goes.
+                try:
+                    result.exports = await _export(settings.database, placed, out)
+                except Exception as error:  # the timeline is still written; the failure is reported
+                    result.errors.append(f"the exports failed: {type(error).__name__}: {error}")
     finally:
         root.removeHandler(errors)
         root.setLevel(level)
@@ -522,6 +532,26 @@ async def _survey(
     return True
 
 
+async def _export(database_path: str, plan: Plan, out: Path) -> list[Path]:
+    """Write the rehearsed dialogue's record in every export format, named after the timeline."""
+    database = await Database.connect(database_path)
+    try:
+        found = await dialogues_db.in_states(database, list(State))
+        if not found:
+            return []
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for fmt in ExportFormat:
+            path = out / f"{slugify(plan.title)}.export{fmt.suffix}"
+            with path.open("wb") as file:
+                # Exported as of the end of the rehearsal's virtual time: the files do not depend on when it ran.
+                await export(database, found[0].id, fmt, file, now=plan.closes_at + timedelta(days=1))
+            written.append(path)
+        return written
+    finally:
+        await database.close()
+
+
 def _label(events: list[Event], intro: set[int], wrapup: set[int]) -> list[Event]:
     """Name the intro and the wrap-up among the bot's messages (the database knows their ids)."""
     labelled = []
@@ -634,6 +664,8 @@ def _markdown(result: RehearsalResult, source: str, participants: int) -> str:
     for event in result.events:
         counts[event.label] = counts.get(event.label, 0) + 1
     lines.append("- What the bot did: " + ", ".join(f"{label} ×{n}" for label, n in sorted(counts.items())))
+    if result.exports:
+        lines.append("- The dialogue's record, exported: " + ", ".join(f"`{path.name}`" for path in result.exports))
     for note in result.notes:
         lines.append(f"- Note: {note}")
     for error in result.errors:

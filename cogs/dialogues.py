@@ -16,6 +16,7 @@ from bot.domain.parsing import parse_duration, parse_timezone
 from bot.services import DialogueService
 
 from .common import answer, dialogue_autocomplete, guild_id, reply, timezone_autocomplete
+from .export import export_command
 from .leaders import LeadersGroup, remind_command
 from .plans import IMPORT_BUTTONS, PlanFiles, plan_command
 from .proxy import post_on_behalf_command
@@ -167,6 +168,7 @@ async def setup(bot: DialogueBot) -> None:
     group.add_command(forget_command(bot))
     group.add_command(survey_results_command(bot))
     group.add_command(summary_command(bot))
+    group.add_command(export_command(bot))
     # The plan import's answer buttons, persistent: a press after a restart still reaches its held import.
     bot.add_dynamic_items(*IMPORT_BUTTONS)
     # The wrap-up's "Give feedback" button, persistent: its custom id carries the dialogue id.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from bot.domain.models import PostStats, ThreadOrigin, ThreadStats
+from bot.domain.models import Attachment, PostStats, ThreadOrigin, ThreadStats
 
 from .connection import Database
 from .timeutil import to_epoch
@@ -41,11 +42,13 @@ async def record(
     content: str,
     created_at: datetime,
     reply_to_id: int | None,
+    attachments: Sequence[Attachment] = (),
 ) -> bool:
     """Record a post once, only while its dialogue takes posts; return whether it was recorded now.
 
     One statement: the dialogue's state is checked by the same INSERT (so no cached state can let a post in
-    after the lock), and the per-author tally follows by trigger in the same implicit transaction.
+    after the lock), and the per-author tally follows by trigger in the same implicit transaction. A post
+    with files attached takes one more statement for their links.
     """
     written = await db.returning(
         "INSERT INTO posts (message_id, dialogue_id, thread_id, author_id, author_name, content, "
@@ -64,6 +67,15 @@ async def record(
             dialogue_id,
         ),
     )
+    if written and attachments:
+        await db.executemany(
+            "INSERT INTO post_attachments (message_id, position, filename, url, content_type, size) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (message_id, position) DO NOTHING",
+            [
+                (message_id, position, item.filename, item.url, item.content_type, item.size)
+                for position, item in enumerate(attachments)
+            ],
+        )
     return bool(written)
 
 
@@ -95,6 +107,7 @@ async def clear(db: Database, message_ids: list[int], deleted_at: datetime) -> i
             f"WHERE message_id IN ({marks}) AND deleted_at IS NULL",
             (to_epoch(deleted_at), *chunk),
         )
+        await db.execute(f"DELETE FROM post_attachments WHERE message_id IN ({marks})", chunk)
     return total
 
 

@@ -57,7 +57,11 @@ async def purge(db: Database, dialogue_id: int, now: datetime) -> int | None:
         )
         if not marked:
             return None
-        # SEAM(export): attachment links, once the record keeps them, are emptied here too.
+        # Attachment links go with the text (migration 0015 keeps them per post).
+        await db.execute(
+            "DELETE FROM post_attachments WHERE message_id IN (SELECT message_id FROM posts WHERE dialogue_id = ?)",
+            (dialogue_id,),
+        )
         return await db.execute("UPDATE posts SET content = '' WHERE dialogue_id = ? AND content <> ''", (dialogue_id,))
 
 

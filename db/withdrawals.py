@@ -76,9 +76,12 @@ async def withdraw(
             f"WHERE dialogue_id IN ({marks}) AND author_id = ? AND deleted_at IS NULL AND withdrawn_at IS NULL",
             (to_epoch(now), *ids, author_id),
         )
-        # SEAM(export): once post_attachments exists (migration 0015), delete the withdrawn posts' attachment
-        # links here too: DELETE FROM post_attachments WHERE message_id IN (SELECT message_id FROM posts
-        # WHERE dialogue_id IN (...) AND author_id = ? AND withdrawn_at = ?), with the same parameters.
+        # The withdrawn posts' attachment links go with their text.
+        await db.execute(
+            "DELETE FROM post_attachments WHERE message_id IN (SELECT message_id FROM posts "
+            f"WHERE dialogue_id IN ({marks}) AND author_id = ? AND withdrawn_at = ?)",
+            (*ids, author_id, to_epoch(now)),
+        )
         await db.executemany(
             "INSERT INTO withdrawals (guild_id, dialogue_id, posts, by_facilitator, withdrawn_at) "
             "VALUES (?, ?, ?, ?, ?)",

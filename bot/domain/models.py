@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 __all__ = (
     "AfterClose",
+    "Attachment",
     "BotMessageKind",
     "Dialogue",
     "DialogueDraft",
@@ -114,6 +115,16 @@ class Question:
     text: str
     release_at: datetime | None
     thread_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file attached to a post, kept as the link Discord serves it at."""
+
+    filename: str
+    url: str
+    content_type: str | None = None
+    size: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -117,11 +116,6 @@ async def test_once_summaries_exist_retention_counts_from_the_summary(database: 
 
 
 async def test_the_purge_takes_attachment_links_with_the_text(database: Database) -> None:
-    # SEAM(export): post_attachments and their purge (db/retention.py) come with the export branch, migration 0015.
-    try:
-        await database.execute("SELECT 1 FROM post_attachments WHERE 1 = 0")
-    except sqlite3.OperationalError:
-        pytest.skip("attachment links are recorded once the export branch (migration 0015) is merged")
     purged = await dialogue_with_posts(database, 100)
     kept = await dialogue_with_posts(database, 200)
     for message_id in (100, 101, 200):

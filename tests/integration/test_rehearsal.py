@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -12,7 +13,7 @@ import pytest
 
 from bot.__main__ import main
 from bot.domain.plan import parse_plan
-from bot.rehearsal import SIM_START, PlaceholderPost, place_plan, readable, rehearse
+from bot.rehearsal import SIM_START, PlaceholderPost, RehearsalResult, place_plan, readable, rehearse
 from bot.render import plural
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "human-rights-council.toml"
@@ -24,12 +25,27 @@ def plan_text() -> str:
     return EXAMPLE.read_text(encoding="utf-8")
 
 
+def check_exports(result: RehearsalResult, folder: Path) -> None:
+    """The rehearsed dialogue's record lies next to its timeline, in each format, with every placeholder post."""
+    assert result.path is not None
+    stem = result.path.stem
+    assert [p.name for p in result.exports] == [f"{stem}.export.md", f"{stem}.export.html", f"{stem}.export.json"]
+    assert all(p.parent == folder for p in result.exports)
+    document = json.loads(result.exports[2].read_text(encoding="utf-8"))
+    posts = [post for thread in document["threads"] for post in thread["posts"]]
+    assert len(posts) == result.posts == document["wrapup"]["posts"]
+    assert {post["author"]["name"] for post in posts} == {made.author for made in result.made}
+    assert result.exports[1].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert f"`{stem}.export.html`" in result.markdown
+
+
 async def test_rehearsal_of_the_example_plan(plan_text: str, tmp_path: Path) -> None:
     plan = parse_plan(plan_text, NOW, allow_past=True)
     printed: list[str] = []
     result = await rehearse(plan, participants=3, out=tmp_path, source="example", echo=printed.append)
     assert result.ok, result.errors
     assert result.posts > 0
+    check_exports(result, tmp_path)
     events = result.events
 
     # The opening: the channel, then the intro, at the planned instant.
