@@ -3,8 +3,10 @@
 The bot is built by ``create_bot`` on a temporary SQLite file, exactly as in production; SimCord stands in
 for Discord. A simulated server gets the plan's leaders, a facilitator and synthetic participants who post
 deterministic placeholder replies. The facilitator imports the plan through ``/dialogue create plan:``; then
-time moves from a day before the opening to a day after the closing, and every message the bot posts, every
-direct message, thread, lock and the wrap-up is recorded with its UTC and local time.
+time moves from a day before the opening to two days after the closing, and every message the bot posts, every
+direct message, thread, lock and the wrap-up is recorded with its UTC and local time. The after-life is played
+too: comments after the window (when the plan keeps them open until the summary), a scripted summary posted
+through ``/dialogue summary``, the notices it sends, and a few answers to the feedback survey.
 """
 
 from __future__ import annotations
@@ -23,18 +25,23 @@ import discord
 import simcord
 
 import db.dialogues as dialogues_db
+import db.summaries as summaries_db
 from db import Database
 
 from .afterlife.buttons import FEEDBACK, custom_id
 from .app import DialogueBot, create_bot
 from .config import Settings
-from .domain.models import BotMessageKind, Dialogue, State
+from .domain.models import AfterClose, BotMessageKind, Dialogue, State
 from .domain.parsing import slugify, thread_name
 from .domain.plan import Plan, PlanLeader, render_plan, shift_weeks
 from .record.export import ExportFormat, export
 
 __all__ = (
+    "AFTERLIFE",
+    "SCRIPTED_SUMMARY",
     "SIM_START",
+    "SUMMARY_AFTER",
+    "SURVEY_AFTER",
     "Event",
     "PlaceholderPost",
     "RehearsalResult",
@@ -51,6 +58,12 @@ SIM_START = datetime(2026, 1, 1, tzinfo=UTC)
 EARLIEST_OPENING = SIM_START + timedelta(days=1)
 STEP = timedelta(hours=1)
 POSTS_PER_PARTICIPANT = 3
+# The after-life: comments for a few hours after the window (two-phase plans), then the facilitator's summary,
+# then a few answers to the feedback survey; virtual time ends two days after the close.
+AFTER_COMMENTS = 4
+SUMMARY_AFTER = timedelta(hours=6)
+SURVEY_AFTER = timedelta(days=1)
+AFTERLIFE = timedelta(days=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +71,7 @@ class Event:
     """One thing the bot did, as a reader of the timeline sees it."""
 
     at: datetime
-    kind: str  # message, intro, wrap-up, dm, thread, lock, note, survey
+    kind: str  # message, intro, wrap-up, summary, comment, dm, thread, lock, note, survey
     where: str
     text: str
     zone: str  # the time zone the local time is shown in (the dialogue's, or a DM recipient's)
@@ -108,6 +121,8 @@ class RehearsalResult:
     people: dict[int, str] = field(default_factory=dict)
     # The rehearsed dialogue's exports (Markdown, HTML, JSON), written next to the timeline.
     exports: list[Path] = field(default_factory=list)
+    # Comments posted after the window, while a two-phase dialogue waits for its summary (not in ``made``).
+    comments: list[PlaceholderPost] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -199,7 +214,9 @@ class _Recorder:
         where = f"#{channel.name}" if isinstance(channel, discord.TextChannel) else f"thread “{channel}”"
         kind = "message"
         if channel.id == self.channel_id:
-            if not self.intro_seen:
+            if _SUMMARY_MARK.search(message.content):
+                kind = "summary"
+            elif not self.intro_seen:
                 kind, self.intro_seen = "intro", True
             elif self.locked:
                 kind = "wrap-up"
@@ -257,12 +274,17 @@ class _Recorder:
             )
 
 
+# The footer the bot puts under each part of a summary; the database confirms the ids afterwards (``_label``).
+_SUMMARY_MARK = re.compile(r"-# dialogue #\d+ · summary \d+$")
+
+
 @dataclass
 class _Post:
     at: datetime
     author: int  # index into the cast
     target: str  # "thread:<question position>" or "channel"
     reply: bool
+    after: bool = False  # a comment after the window, while a two-phase dialogue waits for its summary
 
 
 def _schedule_posts(plan: Plan, participants: int, leaders: int) -> list[_Post]:
@@ -305,6 +327,23 @@ def _schedule_posts(plan: Plan, participants: int, leaders: int) -> list[_Post]:
             position = open_questions[(day + index) % len(open_questions)]
             posts.append(_Post(at, participants + index, f"thread:{position}", reply=True))
     return sorted(posts, key=lambda post: post.at)
+
+
+def _schedule_comments(plan: Plan, participants: int) -> list[_Post]:
+    """A few comments in the hours after the window, when the plan keeps comments open until the summary."""
+    if plan.after_close is not AfterClose.COMMENTS_UNTIL_SUMMARY or not participants:
+        return []
+    positions = [position for position, _ in enumerate(plan.questions, start=1)]
+    return [
+        _Post(
+            plan.closes_at + timedelta(hours=1 + number, minutes=10),
+            number % participants,
+            f"thread:{positions[number % len(positions)]}",
+            reply=True,
+            after=True,
+        )
+        for number in range(AFTER_COMMENTS)
+    ]
 
 
 def _stand_in_name(leader: PlanLeader, number: int) -> str:
@@ -434,17 +473,20 @@ async def _play(
         return
     dialogue = found[0]
 
-    posts = _schedule_posts(plan, participants, len(leaders))
+    posts = sorted(
+        _schedule_posts(plan, participants, len(leaders)) + _schedule_comments(plan, participants),
+        key=lambda post: post.at,
+    )
     cast = people + leaders
-    finish = plan.closes_at + timedelta(days=1)
+    finish = plan.closes_at + AFTERLIFE
     before = plan.opens_at - timedelta(days=1)
     echo(
         f"Virtual time runs from {max(before, env.now()):%Y-%m-%d %H:%M} UTC (a day before the opening) "
-        f"to {finish:%Y-%m-%d %H:%M} UTC (a day after the closing), in hourly steps."
+        f"to {finish:%Y-%m-%d %H:%M} UTC (two days after the closing), in hourly steps."
     )
     stops = sorted({*(p.at for p in posts), *_hours(max(before, env.now()), finish)})
     last_in_thread: dict[int, discord.Message] = {}
-    surveyed = False
+    summarised = surveyed = False
     day_shown = None
     index = 0
     for stop in stops:
@@ -457,13 +499,25 @@ async def _play(
         while index < len(posts) and posts[index].at <= stop:
             post = posts[index]
             index += 1
-            if current.state is not State.OPEN or current.channel_id is None:
+            # Window posts while it is open; comments after it only while the summary has not locked it.
+            wanted = State.CLOSED if post.after else State.OPEN
+            if current.state is not wanted or current.locked_at is not None or current.channel_id is None:
                 continue
             made = await _post(env, bot, guild, current.id, current.channel_id, post, cast, last_in_thread)
-            if made is not None:
+            if made is None:
+                continue
+            if post.after:
+                result.comments.append(made)
+                where = f"thread “{made.thread}”"
+                text = f"{made.author} comments after the window, while it waits for the summary"
+                recorder.add(Event(env.now(), "comment", where, text, plan.timezone))
+            else:
                 result.made.append(made)
                 result.posts += 1
-        if current.state is State.CLOSED and not surveyed:
+        closed = current.state is State.CLOSED
+        if closed and not summarised and stop >= plan.closes_at + SUMMARY_AFTER:
+            summarised = await _summary(env, recorder, current, lobby, facilitator)
+        if closed and summarised and not surveyed and stop >= plan.closes_at + SURVEY_AFTER:
             surveyed = await _survey(env, bot, recorder, current, lobby, facilitator, people)
         recorder.flush()
         local_day = stop.astimezone(plan.zone).date()
@@ -475,14 +529,60 @@ async def _play(
     assert final is not None
     intro = set((await dialogues_db.bot_messages(bot.database, dialogue.id, BotMessageKind.INTRO)).values())
     wrapup = set((await dialogues_db.bot_messages(bot.database, dialogue.id, BotMessageKind.WRAPUP)).values())
-    result.events = _label(recorder.events, intro, wrapup)
+    summary = {part.message_id for part in (await summaries_db.parts(bot.database, dialogue.id)).values()}
+    result.events = _label(recorder.events, intro, wrapup, summary)
     result.people = dict(recorder.people)
     if final.state is not State.CLOSED:
         result.errors.append(f"the dialogue ended the rehearsal {final.state.value}, not closed")
     elif not wrapup:
         result.errors.append("the dialogue closed without a wrap-up")
+    elif final.summary_posted_at is None or final.locked_at is None:
+        result.errors.append("the scripted summary was not posted, or did not leave the dialogue locked")
+    elif not surveyed:
+        result.errors.append("nobody could answer the feedback survey")
     for error in env.errors:
         result.errors.append(f"the bot raised {type(error).__name__}: {error}")
+
+
+# The facilitator's scripted summary: placeholder paragraphs, posted as the real command posts any summary.
+SCRIPTED_SUMMARY = """Placeholder summary, written by the rehearsal. In a real dialogue the facilitator \
+writes here what the conversation found: the main points, where people agreed and where they did not.
+
+Placeholder: a paragraph per seed question would go here, each naming what was said in its thread.
+
+Placeholder: what happens next, and who takes it forward."""
+
+
+async def _summary(
+    env: simcord.Env,
+    recorder: _Recorder,
+    dialogue: Dialogue,
+    lobby: simcord.ChannelHandle,
+    facilitator: simcord.MemberActor,
+) -> bool:
+    """The facilitator reads the status (comments counted apart), then posts the scripted summary through its form.
+
+    Returns whether the summary's form was shown and submitted.
+    """
+    zone = dialogue.timezone
+    if dialogue.after_close is AfterClose.COMMENTS_UNTIL_SUMMARY:
+        status = await facilitator.slash(lobby, "dialogue status", dialogue=str(dialogue.id))
+        recorder.add(Event(env.now(), "note", "/dialogue status (ephemeral reply)", _shown(status), zone))
+    shown = await facilitator.slash(lobby, "dialogue summary", dialogue=str(dialogue.id))
+    if shown.modal is None:
+        recorder.add(Event(env.now(), "note", "/dialogue summary (ephemeral reply)", _shown(shown), zone))
+        return False
+    sent = await facilitator.submit_modal(shown, {"summary": SCRIPTED_SUMMARY})
+    recorder.add(
+        Event(env.now(), "note", "/dialogue summary, its form submitted (ephemeral reply)", _shown(sent), zone)
+    )
+    return True
+
+
+def _shown(answer: simcord.InteractionResult) -> str:
+    """What a member saw in answer to an interaction; a deferred answer's first follow-up is listed once."""
+    parts = {part.id: part.content for part in [*([answer.response] if answer.response else []), *answer.followups]}
+    return "\n".join(parts.values())
 
 
 # What the first few stand-in participants write in the feedback form: (rating, first answer, second answer).
@@ -523,12 +623,7 @@ async def _survey(
         text = told.content if told is not None else ""
         recorder.add(Event(env.now(), "survey", "a participant's feedback form (ephemeral reply)", text, zone))
     results = await facilitator.slash(lobby, "dialogue survey-results", dialogue=str(dialogue.id))
-    # The deferred answer is completed by the first follow-up: the same message, listed once.
-    shown_parts = {
-        part.id: part.content for part in [*([results.response] if results.response else []), *results.followups]
-    }
-    text = "\n".join(shown_parts.values())
-    recorder.add(Event(env.now(), "survey", "/dialogue survey-results (ephemeral reply)", text, zone))
+    recorder.add(Event(env.now(), "survey", "/dialogue survey-results (ephemeral reply)", _shown(results), zone))
     return True
 
 
@@ -545,21 +640,23 @@ async def _export(database_path: str, plan: Plan, out: Path) -> list[Path]:
             path = out / f"{slugify(plan.title)}.export{fmt.suffix}"
             with path.open("wb") as file:
                 # Exported as of the end of the rehearsal's virtual time: the files do not depend on when it ran.
-                await export(database, found[0].id, fmt, file, now=plan.closes_at + timedelta(days=1))
+                await export(database, found[0].id, fmt, file, now=plan.closes_at + AFTERLIFE)
             written.append(path)
         return written
     finally:
         await database.close()
 
 
-def _label(events: list[Event], intro: set[int], wrapup: set[int]) -> list[Event]:
-    """Name the intro and the wrap-up among the bot's messages (the database knows their ids)."""
+def _label(events: list[Event], intro: set[int], wrapup: set[int], summary: set[int]) -> list[Event]:
+    """Name the intro, the wrap-up and the summary's parts among the bot's messages (the database knows their ids)."""
     labelled = []
     for event in sorted(events, key=lambda e: e.at):
         if event.message_id in intro:
             event = replace(event, kind="intro")
         elif event.message_id in wrapup:
             event = replace(event, kind="wrap-up")
+        elif event.message_id in summary:
+            event = replace(event, kind="summary")
         labelled.append(event)
     return labelled
 
@@ -657,7 +754,7 @@ def _markdown(result: RehearsalResult, source: str, participants: int) -> str:
         f"- Closes: {plan.local(plan.closes_at):%a %Y-%m-%d %H:%M} {plan.timezone} "
         f"({plan.closes_at:%Y-%m-%d %H:%M} UTC)",
         f"- Seed questions: {len(plan.questions)}; leaders: {len(plan.leaders)}; synthetic participants: "
-        f"{participants}; placeholder posts: {result.posts}",
+        f"{participants}; placeholder posts: {result.posts}; comments after the window: {len(result.comments)}",
         f"- Result: {'OK' if result.ok else 'FAILED'}",
     ]
     counts: dict[str, int] = {}

@@ -12,8 +12,19 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
+from bot.domain.models import AfterClose
 from bot.domain.plan import parse_plan
-from bot.rehearsal import SIM_START, PlaceholderPost, RehearsalResult, place_plan, readable, rehearse
+from bot.rehearsal import (
+    SCRIPTED_SUMMARY,
+    SIM_START,
+    SUMMARY_AFTER,
+    Event,
+    PlaceholderPost,
+    RehearsalResult,
+    place_plan,
+    readable,
+    rehearse,
+)
 from bot.render import plural
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "human-rights-council.toml"
@@ -26,15 +37,17 @@ def plan_text() -> str:
 
 
 def check_exports(result: RehearsalResult, folder: Path) -> None:
-    """The rehearsed dialogue's record lies next to its timeline, in each format, with every placeholder post."""
+    """The rehearsed dialogue's record lies next to its timeline, in each format, with every post and the summary."""
     assert result.path is not None
     stem = result.path.stem
     assert [p.name for p in result.exports] == [f"{stem}.export.md", f"{stem}.export.html", f"{stem}.export.json"]
     assert all(p.parent == folder for p in result.exports)
     document = json.loads(result.exports[2].read_text(encoding="utf-8"))
     posts = [post for thread in document["threads"] for post in thread["posts"]]
-    assert len(posts) == result.posts == document["wrapup"]["posts"]
-    assert {post["author"]["name"] for post in posts} == {made.author for made in result.made}
+    # The export counts every post: the window's and the comments after it.
+    assert len(posts) == result.posts + len(result.comments) == document["wrapup"]["posts"]
+    assert {post["author"]["name"] for post in posts} == {made.author for made in result.made + result.comments}
+    assert document["summary"] == SCRIPTED_SUMMARY
     assert result.exports[1].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert f"`{stem}.export.html`" in result.markdown
 
@@ -72,13 +85,12 @@ async def test_rehearsal_of_the_example_plan(plan_text: str, tmp_path: Path) -> 
     warsaw = [e for e in checkins if e.zone == "Europe/Warsaw"]
     assert warsaw and all(e.local.hour == 8 for e in warsaw)  # its leader asked for 08:00
 
-    # The lock and the wrap-up, at the closing.
-    (locked,) = [e for e in events if e.kind == "lock" and e.where.startswith("#")]
-    assert locked.at == plan.closes_at
+    # The wrap-up at the closing; the example keeps comments open until the summary, so nothing locks yet.
+    assert plan.after_close is AfterClose.COMMENTS_UNTIL_SUMMARY
     wrapups = [e for e in events if e.kind == "wrap-up"]
     assert wrapups and wrapups[0].at == plan.closes_at
-    assert "The dialogue is now closed" in wrapups[-1].text
-    assert len([e for e in events if e.kind == "lock" and e.where.startswith("thread")]) >= len(plan.questions)
+    assert "Comments stay open here and in the threads until the summary is posted" in wrapups[-1].text
+    assert not [e for e in events if e.kind == "lock" and e.at < plan.closes_at + SUMMARY_AFTER]
 
     # The wrap-up's numbers are the posts the rehearsal made: in total, and thread by thread.
     wrapup = "\n".join(e.text for e in wrapups)
@@ -99,10 +111,16 @@ async def test_rehearsal_of_the_example_plan(plan_text: str, tmp_path: Path) -> 
     )
     assert listed == expected
 
-    # After the close, three participants answer the feedback survey and the facilitator reads the results.
+    # The after-life: comments after the window, counted apart, then the summary, which locks everything.
+    summary = check_afterlife(result, comments=True)
+    status = next(e.text for e in events if e.where == "/dialogue status (ephemeral reply)")
+    assert f"Posts during the window: {result.posts}; after it: {len(result.comments)} from " in status
+    assert "Phase: comments open until the summary is posted" in status
+
+    # After the summary, three participants answer the feedback survey and the facilitator reads the results.
     survey = [e for e in events if e.kind == "survey"]
     assert [e.text.split(".")[0] for e in survey[:3]] == ["Thank you: your answer is saved"] * 3
-    assert all(e.at >= plan.closes_at for e in survey)
+    assert all(e.at > summary.at for e in survey)
     assert "3 responses" in survey[-1].text and "mean **4.0** of 5, from 3 ratings" in survey[-1].text
     assert "> Placeholder: a shorter window." in survey[-1].text
 
@@ -113,9 +131,37 @@ async def test_rehearsal_of_the_example_plan(plan_text: str, tmp_path: Path) -> 
     assert "- Result: OK" in markdown
     assert "Tue 09:00 Asia/Kathmandu · DM to @anjali.shrestha** — dm: Your dialogue check-in" in markdown
     assert "— wrap-up" in markdown and "— intro" in markdown and "— lock" in markdown and "— survey" in markdown
+    assert "— comment" in markdown and "— summary" in markdown
+    assert f"comments after the window: {len(result.comments)}" in markdown
+    assert "  > Placeholder summary, written by the rehearsal." in markdown
     assert "<t:" not in markdown
     assert any("closed;" in line for line in printed)
     assert any("[intro]" in line for line in printed)
+
+
+def check_afterlife(result: RehearsalResult, *, comments: bool) -> Event:
+    """Comments after the window (two-phase only), the summary, and the lock at it; returns the summary's first part."""
+    plan, events = result.plan, result.events
+    after = [e for e in events if e.kind == "comment"]
+    if comments:
+        # A few participants go on commenting in the threads for some hours after the window.
+        assert len(result.comments) == len(after) >= 3
+        assert all(plan.closes_at < e.at < plan.closes_at + SUMMARY_AFTER for e in after)
+        assert {e.where for e in after} == {f"thread “{made.thread}”" for made in result.comments}
+    else:
+        assert not after and not result.comments
+    # The facilitator posts the scripted summary through /dialogue summary and its form, a few hours after the close.
+    (summary,) = [e for e in events if e.kind == "summary"]
+    assert summary.at == plan.closes_at + SUMMARY_AFTER
+    assert summary.text.startswith(SCRIPTED_SUMMARY)
+    (answer,) = [e for e in events if e.where == "/dialogue summary, its form submitted (ephemeral reply)"]
+    assert " is posted: 1 message" in answer.text
+    # The channel locks once: at the summary for comments-until-summary, at the close otherwise.
+    (locked,) = [e for e in events if e.kind == "lock" and e.where.startswith("#")]
+    assert locked.at == (summary.at if comments else plan.closes_at)
+    threads = [e for e in events if e.kind == "lock" and e.where.startswith("thread")]
+    assert len(threads) >= len(plan.questions) and all(e.at == locked.at for e in threads)
+    return summary
 
 
 async def test_a_past_plan_is_moved_by_whole_weeks(plan_text: str, tmp_path: Path) -> None:
@@ -206,6 +252,21 @@ text = "What is one thing to change?"
 user = 412345678901234567
 timezone = "Asia/Kathmandu"
 """
+
+
+async def test_a_plan_that_locks_at_the_close_still_rehearses_its_summary_and_survey(tmp_path: Path) -> None:
+    plan = parse_plan(ONE_DAY, NOW, allow_past=True)
+    assert plan.after_close is AfterClose.LOCK
+    result = await rehearse(plan, participants=3, out=tmp_path, echo=lambda _: None)
+    assert result.ok, result.errors
+    summary = check_afterlife(result, comments=False)
+    wrapup = next(e for e in result.events if e.kind == "wrap-up")
+    assert "The dialogue is now closed" in wrapup.text
+    assert not [e for e in result.events if e.where == "/dialogue status (ephemeral reply)"]
+    survey = [e for e in result.events if e.kind == "survey"]
+    assert len(survey) == 4 and all(e.at > summary.at for e in survey)
+    assert "3 responses" in survey[-1].text
+    check_exports(result, tmp_path)
 
 
 async def test_leaders_given_by_id_are_played_by_stand_ins(tmp_path: Path) -> None:
