@@ -539,7 +539,7 @@ async def _play(
     elif final.summary_posted_at is None or final.locked_at is None:
         result.errors.append("the scripted summary was not posted, or did not leave the dialogue locked")
     elif not surveyed:
-        result.errors.append("nobody could answer the feedback survey")
+        result.errors.append("the rehearsal never reached the feedback survey")
     for error in env.errors:
         result.errors.append(f"the bot raised {type(error).__name__}: {error}")
 
