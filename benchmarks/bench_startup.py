@@ -245,6 +245,7 @@ def main(sizes: list[int]) -> None:
                 f"{figures['rss_mb'] / base['rss_mb']:.2f}x empty"
             )
 
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--start"]:
         print(json.dumps(asyncio.run(start_once(Path(sys.argv[2])))))

@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from db import Database
 
+from .afterlife.notices import SummaryNotices
 from .clock import Clock, default_clock
 from .config import Settings
 from .gateway import Gateway
@@ -113,6 +114,11 @@ class DialogueBot(commands.Bot):
         return self._built().leaders
 
     @property
+    def notices(self) -> SummaryNotices:
+        """Who is told when a summary is out: the buttons' choices and the DMs."""
+        return self._built().notices
+
+    @property
     def plans(self) -> PlanService:
         """Plan files: import and export."""
         return self._built().plans
@@ -175,15 +181,17 @@ class _Services:
     dialogues: DialogueService
     leaders: LeaderService
     plans: PlanService
+    notices: SummaryNotices
 
     @classmethod
     def build(
         cls, database: Database, gateway: Gateway, scheduler: Scheduler, clock: Clock, settings: Settings
     ) -> _Services:
         leaders = LeaderService(database, gateway, scheduler, clock, settings)
-        dialogues = DialogueService(database, gateway, scheduler, clock, settings, leaders=leaders)
+        notices = SummaryNotices(database, gateway, clock)
+        dialogues = DialogueService(database, gateway, scheduler, clock, settings, leaders=leaders, notices=notices)
         plans = PlanService(database, dialogues, settings.default_checkin_hour, leaders)
-        return cls(dialogues, leaders, plans)
+        return cls(dialogues, leaders, plans, notices)
 
 
 def create_bot(settings: Settings | None = None, clock: Clock | None = None) -> DialogueBot:

@@ -11,6 +11,7 @@ import db.posts as posts_db
 from db import Database
 
 from . import render
+from .afterlife.buttons import after_life_view
 from .clock import Clock
 from .config import Settings
 from .domain.models import BotMessageKind, Dialogue
@@ -107,7 +108,8 @@ class Closing:
             message = adopted.get(_marker(text))
             if message is None:
                 nonce = step_nonce(dialogue.id, BotMessageKind.WRAPUP, part)
-                message = await attempt("post the wrap-up", self._gateway.post(channel, text, nonce=nonce))
+                view = after_life_view(dialogue.id) if part == expected - 1 else None
+                message = await attempt("post the wrap-up", self._gateway.post(channel, text, nonce=nonce, view=view))
             await dialogues_db.add_bot_message(
                 self._db, dialogue.id, BotMessageKind.WRAPUP, part, channel.id, message.id, self._clock()
             )

@@ -13,7 +13,8 @@ import db.dialogues as dialogues_db
 import db.posts as posts_db
 from db import Database
 
-from . import render
+from . import render, render_notices
+from .afterlife.notices import SummaryNotices
 from .clock import Clock
 from .closing import Closing
 from .config import Settings
@@ -53,6 +54,7 @@ class DialogueService:
         settings: Settings,
         *,
         leaders: LeaderService,
+        notices: SummaryNotices | None = None,
     ) -> None:
         self.db = database
         self.gateway = gateway
@@ -62,6 +64,7 @@ class DialogueService:
         self.opening = Opening(database, gateway, clock, settings, leaders)
         self.closing = Closing(database, gateway, clock, settings)
         self.recorder = Recorder(database, gateway, clock)
+        self.notices = notices or SummaryNotices(database, gateway, clock)
         self._retries = Retries()
         # One dialogue's steps run one at a time: a release, a resume, a close and a command never interleave.
         self._locks = DialogueLocks()
@@ -226,7 +229,8 @@ class DialogueService:
             await self._continue_open(dialogue)
             await self.recorder.catch_up(dialogue)
         elif dialogue.state is State.CLOSED:
-            await self._finish_close(dialogue.id)
+            closed = await self._finish_close(dialogue.id)
+            await self._send_notices(closed)
 
     async def _job_failed(self, dialogue_id: int, what: str | None, error: Exception) -> None:
         """A timed step's last line of defence: log the traceback, record a retry with back-off, tell people once.
@@ -501,6 +505,20 @@ class DialogueService:
         log.info("Dialogue %s in guild %s: closing complete", closed.id, closed.guild_id)
         self.gateway.dispatch("dialogue_closed", closed)
         return closed
+
+    async def _send_notices(self, dialogue: Dialogue) -> None:
+        """Send the next paced batch of summary notices owed, if any; report once when every one was tried.
+
+        An unexpected error holds the batch back for a while (the record still says who is owed).
+        """
+        try:
+            done = await self.notices.deliver(dialogue)
+        except Exception as error:
+            log.error("Dialogue %s: sending the summary notices failed", dialogue.id, exc_info=error)
+            await self.notices.hold(dialogue.id)
+            return
+        if done.finished_now:
+            await self.notify(dialogue, render_notices.notice_report(dialogue, done.tally))
 
     async def _close_failed(self, dialogue: Dialogue, reason: str) -> None:
         """Record which closing step is pending and why, place the retry with back-off, tell facilitators once."""

@@ -11,11 +11,13 @@ from discord.ext import commands
 from bot import render
 from bot.app import DialogueBot
 from bot.domain.errors import DialogueError
+from bot.domain.models import State
 from bot.domain.parsing import parse_duration, parse_timezone
 from bot.services import DialogueService
 
 from .common import answer, dialogue_autocomplete, guild_id, reply, timezone_autocomplete
 from .leaders import LeadersGroup, remind_command
+from .notices import NOTICE_BUTTONS
 from .plans import IMPORT_BUTTONS, PlanFiles, plan_command
 from .views import CreateDialogueModal
 
@@ -112,7 +114,10 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
             stats = await self.service.stats(found.id)
             leaders = await self.bot.leaders.status_section(found)
             progress = await self.service.progress(found.id)
-            return render.status(found, stats, [leaders] if leaders else [], progress=progress)
+            sections = [leaders] if leaders else []
+            if found.state is State.CLOSED:
+                sections.append(await self.bot.notices.status_line(found))
+            return render.status(found, stats, sections, progress=progress)
 
         await answer(interaction, run)
 
@@ -134,4 +139,5 @@ async def setup(bot: DialogueBot) -> None:
     group.add_command(plan_command(bot))
     # The plan import's answer buttons, persistent: a press after a restart still reaches its held import.
     bot.add_dynamic_items(*IMPORT_BUTTONS)
+    bot.add_dynamic_items(*NOTICE_BUTTONS)
     await bot.add_cog(cog)

@@ -86,7 +86,8 @@ def next_wake(
     ``progress`` carries the pending step's ``retry_at`` and what is done. A scheduled dialogue wakes at its
     opening (or at a pending retry, never after its closing, when it is missed); a failed one at its closing,
     to be missed; an open one at the first of its closing, its next release and its retry, or now while an
-    opening step is unfinished with no retry placed; a closed one until its closing steps are all recorded.
+    opening step is unfinished with no retry placed; a closed one until its closing steps are all recorded, then
+    while summary notices are owed (at their next paced batch).
     """
     retry_at = progress.retry_at if progress is not None else None
     if dialogue.state is State.SCHEDULED:
@@ -107,7 +108,10 @@ def next_wake(
             moments.append(now)
         return min(moments)
     if dialogue.state is State.CLOSED:
-        if progress is None or progress.closing_done:
+        if progress is None:
             return None
+        if progress.closing_done:
+            # The summary notices owed are sent in paced batches; each batch says when the next may go.
+            return (progress.notices_resume_at or now) if progress.notices_pending else None
         return retry_at or now
     return None

@@ -42,6 +42,8 @@ class Progress:
     pending_step: str | None = None
     pending_reason: str | None = None
     retry_at: datetime | None = None
+    notices_pending: int = 0  # summary notices drawn up and not yet sent (being sent included)
+    notices_resume_at: datetime | None = None  # when their next batch may go (pacing or a retry); None: at once
 
     @property
     def wrapup_done(self) -> bool:

@@ -276,6 +276,15 @@ WAKES: list[tuple[str, State, dict[str, object] | None, datetime | None, datetim
         RETRY,
     ),
     ("closed, the wrap-up unfinished: now", State.CLOSED, {"wrapup_posted": 0}, None, NOW),
+    ("closed, done, summary notices owed: now", State.CLOSED, {"notices_pending": 3}, None, NOW),
+    (
+        "closed, done, summary notices paced: their next batch",
+        State.CLOSED,
+        {"notices_pending": 3, "notices_resume_at": NOW + timedelta(seconds=10)},
+        None,
+        NOW + timedelta(seconds=10),
+    ),
+    ("closed, done, every summary notice tried: never", State.CLOSED, {"notices_resume_at": RETRY}, None, None),
     ("cancelled: never", State.CANCELLED, {}, RELEASE, None),
     ("missed: never", State.MISSED, {"retry_at": RETRY}, None, None),
 ]

@@ -191,11 +191,11 @@ async def test_a_wrapup_in_parts_is_complete_only_with_every_part_and_a_retry_po
     real_post = gateway.post
     failed: list[str] = []
 
-    async def second_part_fails_once(target, content, mentions=MENTIONS_OFF, *, nonce=None):  # type: ignore[no-untyped-def]
+    async def second_part_fails_once(target, content, mentions=MENTIONS_OFF, *, nonce=None, view=None):  # type: ignore[no-untyped-def]
         if nonce == step_nonce(dialogue_id, "wrapup", 1) and not failed:
             failed.append(nonce)
             raise discord.HTTPException(_Response(500), "Server trouble")
-        return await real_post(target, content, mentions, nonce=nonce)
+        return await real_post(target, content, mentions, nonce=nonce, view=view)
 
     monkeypatch.setattr(gateway, "post", second_part_fails_once)
     mark = len(world.env.http_requests)
