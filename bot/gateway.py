@@ -218,6 +218,40 @@ class Gateway:
         """Rewrite one of the bot's own messages (mentions stay off)."""
         await channel.get_partial_message(message_id).edit(content=content, allowed_mentions=MENTIONS_OFF)
 
+    async def fetch_message(
+        self, channel: discord.TextChannel | discord.Thread, message_id: int
+    ) -> discord.Message | None:
+        """Read one message by id (None if it was deleted)."""
+        try:
+            return await channel.fetch_message(message_id)
+        except discord.NotFound:
+            return None
+
+    async def edit_post(
+        self,
+        channel: discord.TextChannel | discord.Thread,
+        message_id: int,
+        content: str,
+        *,
+        view: discord.ui.View | None,
+    ) -> bool:
+        """Rewrite one of the bot's messages and its buttons (None removes them); False if it was deleted."""
+        try:
+            await channel.get_partial_message(message_id).edit(
+                content=content, view=view, allowed_mentions=MENTIONS_OFF
+            )
+        except discord.NotFound:
+            return False
+        return True
+
+    async def delete_message(self, channel: discord.TextChannel | discord.Thread, message_id: int) -> bool:
+        """Delete one of the bot's messages; False if it was already gone."""
+        try:
+            await channel.get_partial_message(message_id).delete()
+        except discord.NotFound:
+            return False
+        return True
+
     async def thread_from_message(self, message: discord.Message, name: str) -> discord.Thread:
         """Start a public thread on an existing message."""
         return await message.create_thread(name=name, auto_archive_duration=10080)

@@ -46,6 +46,8 @@ MESSAGE_LIMIT = 2000
 TOPIC_LIMIT = 1024
 # Room kept at the end of a message for its step marker (a line of about 40 characters at most).
 MARKER_ROOM = 64
+# Room the wrap-up's last part keeps for the line that links to the summary, added once it is posted.
+SUMMARY_LINK_ROOM = 140
 
 
 def timestamp(moment: datetime, style: str = "F") -> str:
@@ -184,7 +186,7 @@ def intro(dialogue: Dialogue, questions: Sequence[Question], limit: int = MESSAG
 
 def wrapup_posts(dialogue: Dialogue, stats: PostStats) -> list[str]:
     """The wrap-up as posted: each part ends with a marker naming the dialogue and the part."""
-    bodies = wrapup(dialogue, stats, MESSAGE_LIMIT - MARKER_ROOM)
+    bodies = wrapup(dialogue, stats, MESSAGE_LIMIT - MARKER_ROOM - SUMMARY_LINK_ROOM)
     return [f"{body}\n{step_marker(dialogue.id, f'wrap-up part {n}')}" for n, body in enumerate(bodies, 1)]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
@@ -11,10 +11,12 @@ import discord
 
 import db.dialogues as dialogues_db
 import db.posts as posts_db
+import db.summaries as summaries_db
 from db import Database
 
-from . import render, render_notices
+from . import render, render_notices, render_summary
 from .afterlife.notices import SummaryNotices
+from .afterlife.summary import Summaries
 from .clock import Clock
 from .closing import Closing
 from .config import Settings
@@ -64,7 +66,12 @@ class DialogueService:
         self.opening = Opening(database, gateway, clock, settings, leaders)
         self.closing = Closing(database, gateway, clock, settings)
         self.recorder = Recorder(database, gateway, clock)
+        self.summaries = Summaries(database, gateway, clock, self.closing)
+        # Steps run once a summary is wholly posted, and again at each wake while any of them is unfinished: each
+        # must look at its own record and do only what is missing (the notices' DM delivery plugs in here).
+        self.after_summary: list[Callable[[Dialogue], Awaitable[object]]] = []
         self.notices = notices or SummaryNotices(database, gateway, clock)
+        self.after_summary.append(self._send_notices)
         self._retries = Retries()
         # One dialogue's steps run one at a time: a release, a resume, a close and a command never interleave.
         self._locks = DialogueLocks()
@@ -229,8 +236,8 @@ class DialogueService:
             await self._continue_open(dialogue)
             await self.recorder.catch_up(dialogue)
         elif dialogue.state is State.CLOSED:
-            closed = await self._finish_close(dialogue.id)
-            await self._send_notices(closed)
+            await self._finish_close(dialogue.id)
+            await self._continue_summary(dialogue.id)
 
     async def _job_failed(self, dialogue_id: int, what: str | None, error: Exception) -> None:
         """A timed step's last line of defence: log the traceback, record a retry with back-off, tell people once.
@@ -507,11 +514,12 @@ class DialogueService:
         return closed
 
     async def _send_notices(self, dialogue: Dialogue) -> None:
-        """Send the next paced batch of summary notices owed, if any; report once when every one was tried.
+        """After the summary: draw up who is told (once ever), send the next paced batch, report once when done.
 
         An unexpected error holds the batch back for a while (the record still says who is owed).
         """
         try:
+            await self.notices.start(dialogue)
             done = await self.notices.deliver(dialogue)
         except Exception as error:
             log.error("Dialogue %s: sending the summary notices failed", dialogue.id, exc_info=error)
@@ -552,6 +560,71 @@ class DialogueService:
         """Tell facilitators about the first failure of a run of retries, not every one."""
         if self._retries.is_first(dialogue.id):
             await self.notify(dialogue, text)
+
+    # ----- the summary ---------------------------------------------------------------------------
+
+    async def post_summary(self, dialogue_id: int, text: str) -> tuple[Dialogue, bool]:
+        """Post (or replace) a closed dialogue's summary; return the dialogue and whether it replaced one.
+
+        The text is stored first, as a new revision due now: a failure or a restart part-way resumes from the
+        record. Refused, with nothing changed, if the dialogue is not closed or the text is empty or too long.
+        """
+        async with self._step(dialogue_id):
+            dialogue = await self.get(dialogue_id)
+            await self.summaries.check(dialogue)
+            replaced = await summaries_db.get(self.db, dialogue.id) is not None
+            await self.summaries.begin(dialogue, text)
+            log.info("Dialogue %s in guild %s: summary submitted", dialogue.id, dialogue.guild_id)
+            await self._continue_summary(dialogue.id)
+            return await self.get(dialogue_id), replaced
+
+    async def check_summary(self, dialogue_id: int) -> Dialogue:
+        """Return the dialogue if it can take a summary now, else raise a refusal saying why (before the form)."""
+        dialogue = await self.get(dialogue_id)
+        await self.summaries.check(dialogue)
+        return dialogue
+
+    async def summary_text(self, dialogue_id: int) -> str | None:
+        """The dialogue's current summary text, if one was submitted."""
+        record = await summaries_db.get(self.db, dialogue_id)
+        return record.text if record else None
+
+    async def summary_url(self, dialogue: Dialogue) -> str | None:
+        """The link to the summary's first part, once it is posted."""
+        parts = await summaries_db.parts(self.db, dialogue.id)
+        if 0 not in parts:
+            return None
+        return render_summary.jump_url(dialogue.guild_id, parts[0].channel_id, parts[0].message_id)
+
+    async def _continue_summary(self, dialogue_id: int) -> None:
+        """Do the summary steps still to do, then the steps that follow a posted summary; retry later on failure."""
+        dialogue = await self.get(dialogue_id)
+        if dialogue.state is not State.CLOSED:
+            return
+        try:
+            try:
+                await self.summaries.run(dialogue)
+            except StepFailed:
+                raise
+            except Exception as error:
+                raise unexpected("post the summary", error) from error
+        except StepFailed as failure:
+            retry_at = self.clock() + self._retries.next_delay(dialogue.id)
+            log.warning(
+                "Dialogue %s: posting the summary failed: %s; retry at %s", dialogue.id, failure.reason, retry_at
+            )
+            await dialogues_db.set_pending(self.db, dialogue.id, "post the summary", failure.reason, retry_at)
+            await self._notify_once(
+                dialogue, render_summary.summary_interrupted(dialogue, failure.reason, render.timestamp(retry_at, "R"))
+            )
+            return
+        dialogue = await self.get(dialogue_id)
+        if dialogue.summary_posted_at is None:
+            return
+        self._retries.reset(dialogue.id)
+        await dialogues_db.clear_pending(self.db, dialogue.id)
+        for step in self.after_summary:
+            await step(dialogue)
 
     # ----- telling facilitators ------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from .common import answer, dialogue_autocomplete, guild_id, reply, timezone_aut
 from .leaders import LeadersGroup, remind_command
 from .notices import NOTICE_BUTTONS
 from .plans import IMPORT_BUTTONS, PlanFiles, plan_command
+from .summary import summary_command
 from .views import CreateDialogueModal
 
 __all__ = ("Dialogues", "setup")
@@ -137,6 +138,7 @@ async def setup(bot: DialogueBot) -> None:
     group.add_command(LeadersGroup(bot))
     group.add_command(remind_command(bot))
     group.add_command(plan_command(bot))
+    group.add_command(summary_command(bot))
     # The plan import's answer buttons, persistent: a press after a restart still reaches its held import.
     bot.add_dynamic_items(*IMPORT_BUTTONS)
     bot.add_dynamic_items(*NOTICE_BUTTONS)

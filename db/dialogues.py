@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from bot.domain.models import BotMessageKind, Dialogue, DialogueDraft, Question, State, ThreadOrigin
+from bot.domain.models import AfterClose, BotMessageKind, Dialogue, DialogueDraft, Question, State, ThreadOrigin
 from bot.domain.progress import Progress
 
 from .connection import Database, Row
@@ -51,7 +51,8 @@ __all__ = (
 
 _COLUMNS = (
     "id, guild_id, title, framing, timezone, opens_at, closes_at, state, failure_reason, channel_id, "
-    "created_by, created_at, opened_at, closed_at, locked_at, intro_pinned"
+    "created_by, created_at, opened_at, closed_at, locked_at, intro_pinned, after_close, comments_until, "
+    "summary_posted_at"
 )
 
 
@@ -72,6 +73,9 @@ def _dialogue(row: Row) -> Dialogue:
         opened_at=maybe_from_epoch(row["opened_at"]),
         closed_at=maybe_from_epoch(row["closed_at"]),
         locked_at=maybe_from_epoch(row["locked_at"]),
+        after_close=AfterClose(row["after_close"]),
+        comments_until=maybe_from_epoch(row["comments_until"]),
+        summary_posted_at=maybe_from_epoch(row["summary_posted_at"]),
     )
 
 
@@ -375,6 +379,7 @@ async def set_wrapup_parts(db: Database, dialogue_id: int, parts: int, *, replac
 _PROGRESS = """
 SELECT d.id, d.state, d.channel_id, d.intro_pinned, d.ready_at, d.locked_at, d.wrapup_parts,
        d.pending_step, d.pending_reason, d.retry_at,
+       (d.summary_text IS NOT NULL AND d.summary_posted_at IS NULL) AS summary_pending,
        (SELECT COUNT(*) FROM threads t WHERE t.dialogue_id = d.id AND t.locked_at IS NULL) AS threads_unlocked,
        (SELECT COUNT(*) FROM bot_messages b WHERE b.dialogue_id = d.id AND b.kind = 'wrapup') AS wrapup_posted,
        (SELECT COUNT(*) FROM bot_messages b WHERE b.dialogue_id = d.id AND b.kind = 'intro') AS intro_posted,
@@ -383,7 +388,9 @@ SELECT d.id, d.state, d.channel_id, d.intro_pinned, d.ready_at, d.locked_at, d.w
        (SELECT COUNT(*) FROM questions q WHERE q.dialogue_id = d.id AND q.thread_id IS NOT NULL) AS questions_made,
        (SELECT COUNT(*) FROM notices n WHERE n.dialogue_id = d.id AND n.state IN ('pending', 'sending'))
             AS notices_pending,
-       (SELECT r.resume_at FROM notice_runs r WHERE r.dialogue_id = d.id) AS notices_resume_at
+       (SELECT r.resume_at FROM notice_runs r WHERE r.dialogue_id = d.id) AS notices_resume_at,
+       (d.summary_posted_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM notice_runs r WHERE r.dialogue_id = d.id))
+            AS notices_unplanned
 FROM dialogues d
 """
 
@@ -407,6 +414,8 @@ def _progress(row: Row) -> Progress:
         retry_at=maybe_from_epoch(row["retry_at"]),
         notices_pending=row["notices_pending"],
         notices_resume_at=maybe_from_epoch(row["notices_resume_at"]),
+        notices_unplanned=bool(row["notices_unplanned"]),
+        summary_pending=bool(row["summary_pending"]),
     )
 
 
@@ -436,6 +445,10 @@ state = 'closed' AND channel_id IS NOT NULL AND (
     OR (SELECT COUNT(*) FROM bot_messages b WHERE b.dialogue_id = dialogues.id AND b.kind = 'wrapup') < wrapup_parts
 )
 """
+
+
+# Closed, and a submitted summary not yet wholly posted.
+_SUMMARY_UNFINISHED = "state = 'closed' AND summary_text IS NOT NULL AND summary_posted_at IS NULL"
 
 
 async def set_wake(db: Database, dialogue_id: int, wake_at: datetime | None) -> None:
@@ -494,5 +507,6 @@ async def resume_all(db: Database, now: datetime) -> int:
     was posted meanwhile, closed ones finish closing. Return how many rows it marked.
     """
     return await db.execute(
-        f"UPDATE dialogues SET wake_at = ? WHERE state = 'open' OR ({_CLOSING_UNFINISHED})", (to_epoch(now),)
+        f"UPDATE dialogues SET wake_at = ? WHERE state = 'open' OR ({_CLOSING_UNFINISHED}) OR ({_SUMMARY_UNFINISHED})",
+        (to_epoch(now),),
     )

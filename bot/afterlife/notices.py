@@ -16,13 +16,13 @@ from datetime import timedelta
 import aiohttp
 import discord
 
-import db.dialogues as dialogues_db
 import db.notices as notices_db
+import db.summaries as summaries_db
 from db import Database
 
-from .. import render, render_notices
+from .. import render, render_notices, render_summary
 from ..clock import Clock
-from ..domain.models import BotMessageKind, Dialogue
+from ..domain.models import Dialogue
 from ..domain.notices import Choice, NoticeState, NoticeTally
 from ..gateway import Gateway
 from ..leaders.delivery import RETRY_AFTER
@@ -86,19 +86,22 @@ class SummaryNotices:
         return render_notices.notice_line(tally, choices)
 
     async def summary_out(self, dialogue: Dialogue) -> bool:
-        """Whether the dialogue's summary is out (every part of it recorded)."""
-        return (await notices_db.tally(self.db, dialogue.id)).planned
+        """Whether the summary is out: wholly posted, or once was (a replacement being posted keeps it out)."""
+        return dialogue.summary_posted_at is not None or (await notices_db.tally(self.db, dialogue.id)).planned
 
     async def summary_link(self, dialogue: Dialogue) -> str:
         """The jump link to the summary's first part (to the channel if it was not recorded)."""
-        parts = await dialogues_db.bot_messages(self.db, dialogue.id, BotMessageKind.SUMMARY)
-        base = f"https://discord.com/channels/{dialogue.guild_id}/{dialogue.channel_id}"
-        return f"{base}/{parts[0]}" if 0 in parts else base
+        parts = await summaries_db.parts(self.db, dialogue.id)
+        if 0 in parts:
+            return render_summary.jump_url(dialogue.guild_id, parts[0].channel_id, parts[0].message_id)
+        return f"https://discord.com/channels/{dialogue.guild_id}/{dialogue.channel_id}"
 
     # ----- delivery ------------------------------------------------------------------------------
 
     async def start(self, dialogue: Dialogue) -> bool:
-        """Draw up the recipients, once ever (the summary is complete); return whether this call drew them up."""
+        """Draw up the recipients, once ever, when the summary is out; return whether this call drew them up."""
+        if dialogue.summary_posted_at is None:
+            return False
         me = self.gateway.client.user
         drawn = await notices_db.plan(self.db, dialogue.id, me.id if me else 0, self.clock())
         if drawn:

@@ -110,8 +110,9 @@ def next_wake(
     if dialogue.state is State.CLOSED:
         if progress is None:
             return None
-        if progress.closing_done:
+        if progress.closing_done and not progress.summary_pending:
             # The summary notices owed are sent in paced batches; each batch says when the next may go.
-            return (progress.notices_resume_at or now) if progress.notices_pending else None
+            owed = progress.notices_pending or progress.notices_unplanned
+            return (progress.notices_resume_at or now) if owed else None
         return retry_at or now
     return None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 __all__ = (
+    "AfterClose",
     "BotMessageKind",
     "Dialogue",
     "DialogueDraft",
@@ -34,6 +35,13 @@ class BotMessageKind(enum.StrEnum):
     WRAPUP = "wrapup"
     LEADERS_INTRO = "leaders_intro"
     SUMMARY = "summary"
+
+
+class AfterClose(enum.StrEnum):
+    """What happens at the window's end: lock at once, or keep taking comments until the summary is posted."""
+
+    LOCK = "lock"
+    COMMENTS_UNTIL_SUMMARY = "comments-until-summary"
 
 
 class State(enum.StrEnum):
@@ -80,6 +88,11 @@ class Dialogue:
     opened_at: datetime | None = None
     closed_at: datetime | None = None
     locked_at: datetime | None = None
+    after_close: AfterClose = AfterClose.LOCK
+    # Comments-until-summary: when the safety limit locks the dialogue if no summary came (set at the close).
+    comments_until: datetime | None = None
+    # When every part of the current summary was recorded; None before (and while a replacement is posted).
+    summary_posted_at: datetime | None = None
 
     @property
     def duration(self) -> timedelta:

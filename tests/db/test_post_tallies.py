@@ -105,6 +105,7 @@ async def test_the_migration_counts_posts_recorded_before_it(tmp_path: Path) -> 
         # Migrations apply above the last version: undo the later ones too (0010, the dialogues' wake_at).
         "DROP INDEX dialogues_by_wake",
         "ALTER TABLE dialogues DROP COLUMN wake_at",
+        # Only these two: the later migrations (0011 on) stay applied, as their columns were not dropped.
         "DELETE FROM schema_migrations WHERE version IN (9, 10)",
     ):
         await database.execute(statement)

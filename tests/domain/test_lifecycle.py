@@ -285,6 +285,15 @@ WAKES: list[tuple[str, State, dict[str, object] | None, datetime | None, datetim
         NOW + timedelta(seconds=10),
     ),
     ("closed, done, every summary notice tried: never", State.CLOSED, {"notices_resume_at": RETRY}, None, None),
+    ("closed, the summary out, no notice drawn up yet: now", State.CLOSED, {"notices_unplanned": True}, None, NOW),
+    ("closed, a summary not wholly posted: now", State.CLOSED, {"summary_pending": True}, None, NOW),
+    (
+        "closed, a summary step failed: the retry",
+        State.CLOSED,
+        {"summary_pending": True, "retry_at": RETRY},
+        None,
+        RETRY,
+    ),
     ("cancelled: never", State.CANCELLED, {}, RELEASE, None),
     ("missed: never", State.MISSED, {"retry_at": RETRY}, None, None),
 ]

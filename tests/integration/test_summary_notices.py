@@ -6,11 +6,14 @@ import discord
 import simcord
 
 import db.notices as notices_db
+import db.summaries as summaries_db
+from bot.afterlife.buttons import NOTIFY, custom_id
 from bot.afterlife.notices import BATCH
 from bot.domain.models import Dialogue, State
 from bot.domain.notices import NoticeState
 from tests.conftest import World
 from tests.integration.support import DAY, bot_messages, channel, create_dialogue, last_reply, reload, run
+from tests.integration.test_summary import submit
 
 NEUTRAL = "A dialogue summary you may want to read is ready."
 TITLE = "Engaging the Council"
@@ -30,8 +33,13 @@ async def closed_dialogue(world: World, posters: list[simcord.MemberActor]) -> D
 
 
 def wrapup_with_buttons(world: World, dialogue: Dialogue) -> discord.Message:
-    """The wrap-up's last part: the one that carries the buttons."""
-    carrying = [m for m in bot_messages(channel(world, dialogue), world) if m.components]
+    """The wrap-up's last part: the one message that carries the notify buttons."""
+    notify = custom_id(NOTIFY, dialogue.id)
+    carrying = [
+        m
+        for m in bot_messages(channel(world, dialogue), world)
+        if any(getattr(item, "custom_id", None) == notify for row in m.components for item in row.children)  # type: ignore[union-attr]
+    ]
     assert len(carrying) == 1, carrying
     return carrying[0]
 
@@ -44,11 +52,9 @@ async def press(world: World, member: simcord.MemberActor, dialogue: Dialogue, l
     return last_reply(result)
 
 
-async def publish_summary(world: World, dialogue: Dialogue) -> None:
-    """The facilitator posts the summary (its follow-up sends the notices)."""
-    # TODO(summary merge): run `/dialogue summary` instead.
-    await world.bot.notices.start(dialogue)
-    await world.bot.dialogues.run_due(dialogue.id)
+async def publish_summary(world: World, dialogue: Dialogue, text: str = "What we heard, and what happens next.") -> str:
+    """The facilitator posts (or replaces) the summary with ``/dialogue summary``; return the answer."""
+    return await submit(world, dialogue, text)
 
 
 def notices(member: simcord.MemberActor) -> list[discord.Message]:
@@ -93,7 +99,8 @@ async def test_posters_and_askers_get_one_dm_and_those_who_opted_out_none(world:
     status = await run(world, "dialogue status", dialogue=str(dialogue.id))
     assert "plus 1 who asked by the button, minus 1 who opted out" in status
 
-    await publish_summary(world, dialogue)
+    answer = await publish_summary(world, dialogue)
+    assert answer.endswith("\nSummary notice: 2 sent, 0 with closed DMs, 0 pending"), answer
     await world.env.advance_time(60)
 
     assert [len(notices(m)) for m in (alice, bob, chen, dara)] == [1, 0, 1, 0]
@@ -102,7 +109,9 @@ async def test_posters_and_askers_get_one_dm_and_those_who_opted_out_none(world:
     first, *rest = text.split("\n")
     assert TITLE not in first  # a notification preview shows the first line: it says nothing of the topic
     assert f"**{TITLE}**" in rest
-    assert f"https://discord.com/channels/{world.guild.id}/{dialogue.channel_id}" in text
+    first_part = (await summaries_db.parts(world.bot.database, dialogue.id))[0]
+    link = f"https://discord.com/channels/{world.guild.id}/{dialogue.channel_id}/{first_part.message_id}"
+    assert f"Read it here: {link}" in rest
     status = await run(world, "dialogue status", dialogue=str(dialogue.id))
     assert "Summary notice: 2 sent, 0 with closed DMs, 0 pending" in status
     reports = [m for m in world.fac.user.dm_channel.history() if "summary notices" in m.content]
@@ -127,7 +136,12 @@ async def test_closed_dms_are_counted_and_reported_never_retried_and_nobody_is_p
     assert dm_posts(world, bob, mark) == 1  # tried once, never again
     tally = await notices_db.tally(world.bot.database, dialogue.id)
     assert (tally.sent, tally.dms_closed, tally.pending) == (2, 1, 0)
-    assert [m.id for m in room.history()] == before  # nothing public instead, no ping
+    # Nothing public instead: the channel gained the summary and its pin notice only, and nobody is mentioned.
+    new = [m for m in room.history() if m.id not in before]
+    assert new and all(
+        m.type is discord.MessageType.pins_add or f"-# dialogue #{dialogue.id} · summary " in m.content for m in new
+    )
+    assert not any(m.mentions or str(bob.id) in m.content for m in new)
     status = await run(world, "dialogue status", dialogue=str(dialogue.id))
     assert "Summary notice: 2 sent, 1 with closed DMs, 0 pending" in status
     report = world.fac.user.dm_channel.last_message
@@ -139,8 +153,9 @@ async def test_a_restart_mid_delivery_leaves_no_duplicate_and_nothing_missing(wo
     posters = [*world.members, *add_members(world, BATCH)]
     dialogue = await closed_dialogue(world, posters)
 
-    await publish_summary(world, dialogue)
+    answer = await publish_summary(world, dialogue)
     assert sum(len(notices(m)) for m in posters) == BATCH  # the first paced batch
+    assert f"Summary notice: {BATCH} sent, 0 with closed DMs, {len(posters) - BATCH} pending" in answer
     # As if the bot crashed while sending: one notice went out but was never recorded as sent, another was
     # claimed and the crash came before its DM left.
     went_out = next(m for m in posters if notices(m))
@@ -214,9 +229,10 @@ async def test_a_second_summary_run_sends_nothing_new(world: World) -> None:
     await press(world, chen, dialogue, "Tell me when the summary is out")  # too late for a DM: gets the link
     mark = len(world.env.http_requests)
 
-    await publish_summary(world, dialogue)  # the summary replaced
+    answer = await publish_summary(world, dialogue, "A better summary.")
+    assert "is replaced" in answer and "Summary notice: 2 sent, 0 with closed DMs, 0 pending" in answer
     await world.env.advance_time(DAY)
     assert [len(notices(m)) for m in (alice, bob, chen)] == [1, 1, 0]
-    assert not [r for r in world.env.http_requests[mark:] if r.method == "POST" and "/users/@me/channels" in r.path]
+    assert dm_posts(world, alice, mark) == dm_posts(world, bob, mark) == 0
     reports = [m for m in world.fac.user.dm_channel.history() if "summary notices" in m.content]
     assert len(reports) == 1
