@@ -101,3 +101,14 @@ async def test_the_progress_counts_notices_owed_and_their_next_batch(database: D
     progress = await dialogues_db.progress(database, dialogue_id, LATER)
     assert progress is not None
     assert (progress.notices_pending, progress.notices_resume_at) == (2, LATER + timedelta(seconds=10))
+
+
+async def test_a_summary_out_with_no_recipients_drawn_up_yet_is_owed_a_wake(database: Database) -> None:
+    dialogue_id = await dialogue_with_posts(database, [10])
+    await database.execute("UPDATE dialogues SET summary_posted_at = ? WHERE id = ?", (1, dialogue_id))
+    before = await dialogues_db.progress(database, dialogue_id, LATER)
+    await notices_db.plan(database, dialogue_id, BOT, LATER)
+    after = await dialogues_db.progress(database, dialogue_id, LATER)
+    assert before is not None and after is not None
+    assert (before.notices_unplanned, before.notices_pending) == (True, 0)
+    assert (after.notices_unplanned, after.notices_pending) == (False, 1)

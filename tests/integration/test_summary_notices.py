@@ -61,7 +61,7 @@ def notices(member: simcord.MemberActor) -> list[discord.Message]:
     channel_ = member.user.dm_channel
     if channel_ is None:
         return []
-    return [m for m in channel_.history() if m.content.startswith(NEUTRAL)]
+    return [m for m in channel_.history() if m.content.endswith(" · summary notice")]
 
 
 def add_members(world: World, count: int) -> list[simcord.MemberActor]:
@@ -107,11 +107,18 @@ async def test_posters_and_askers_get_one_dm_and_those_who_opted_out_none(world:
     assert notices(world.fac) == []
     text = notices(alice)[0].content
     first, *rest = text.split("\n")
-    assert TITLE not in first  # a notification preview shows the first line: it says nothing of the topic
+    assert first == NEUTRAL and TITLE not in first  # a notification preview shows it: nothing of the topic
     assert f"**{TITLE}**" in rest
     first_part = (await summaries_db.parts(world.bot.database, dialogue.id))[0]
     link = f"https://discord.com/channels/{world.guild.id}/{dialogue.channel_id}/{first_part.message_id}"
     assert f"Read it here: {link}" in rest
+    assert alice.user.dm_channel is not None
+    (sent,) = [
+        r.json
+        for r in world.env.http_requests
+        if r.method == "POST" and r.path == f"/channels/{alice.user.dm_channel.id}/messages"
+    ]
+    assert sent is not None and sent["allowed_mentions"] == {"parse": []} and sent["nonce"]  # no pings, no repeat
     status = await run(world, "dialogue status", dialogue=str(dialogue.id))
     assert "Summary notice: 2 sent, 0 with closed DMs, 0 pending" in status
     reports = [m for m in world.fac.user.dm_channel.history() if "summary notices" in m.content]
