@@ -1,4 +1,8 @@
-"""Closing a dialogue: lock the channel and every thread, then post the wrap-up; each step recorded."""
+"""Closing a dialogue: lock the channel and every thread, then post the wrap-up; each step recorded.
+
+A comments-until-summary dialogue posts its wrap-up at the window's end and stays open for comments: the lock
+comes with the summary (``bot.afterlife.summary``), or here at the safety limit, followed by a notice.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,11 @@ import db.dialogues as dialogues_db
 import db.posts as posts_db
 from db import Database
 
-from . import render
+from . import render, render_summary
 from .afterlife.buttons import after_life_view
 from .clock import Clock
 from .config import Settings
-from .domain.models import BotMessageKind, Dialogue
+from .domain.models import AfterClose, BotMessageKind, Dialogue
 from .domain.progress import Progress
 from .gateway import Gateway
 from .steps import StepFailed, attempt, step_nonce
@@ -43,20 +47,31 @@ class Closing:
         return progress is None or progress.closing_done
 
     async def run(self, dialogue: Dialogue) -> None:
-        """Lock the channel and every thread, then post each missing part of the wrap-up."""
-        if dialogue.channel_id is None:
+        """Lock the channel and every thread (unless comments stay open), then post each missing wrap-up part."""
+        channel_id = dialogue.channel_id
+        if channel_id is None:
             return
-        channel = await attempt("find the dialogue channel", self._gateway.text_channel(dialogue.channel_id))
+        if dialogue.after_close is AfterClose.COMMENTS_UNTIL_SUMMARY and dialogue.comments_until is None:
+            # The safety limit is fixed once, from the close, before the wrap-up that names it.
+            closed_at = dialogue.closed_at or self._clock()
+            await dialogues_db.set_comments_until(self._db, dialogue.id, closed_at + self._settings.comments_limit)
+            dialogue = await dialogues_db.get(self._db, dialogue.id) or dialogue
+        channel = await attempt("find the dialogue channel", self._gateway.text_channel(channel_id))
         if channel is None:
-            log.warning("Dialogue %s: channel %s is gone; nothing to lock or post", dialogue.id, dialogue.channel_id)
+            log.warning("Dialogue %s: channel %s is gone; nothing to lock or post", dialogue.id, channel_id)
             now = self._clock()
             await dialogues_db.mark_locked(self._db, dialogue.id, now)
             for thread_id in await dialogues_db.thread_ids(self._db, dialogue.id, unlocked_only=True):
                 await dialogues_db.mark_thread_locked(self._db, thread_id, now)
             await dialogues_db.set_wrapup_parts(self._db, dialogue.id, 0)
             return
-        await self.lock(dialogue, channel)
+        progress = await self.progress(dialogue.id)
+        if progress is None or not progress.comments_open:
+            await self.lock(dialogue, channel)
         await self._post_wrapup(dialogue, channel)
+        progress = await self.progress(dialogue.id)
+        if progress is not None and progress.comments_notice_due:
+            await self._post_comments_notice(dialogue, channel)
 
     async def lock(self, dialogue: Dialogue, channel: discord.TextChannel) -> None:
         """Deny posting in the channel, then lock and archive each recorded thread; each step recorded.
@@ -113,6 +128,22 @@ class Closing:
             await dialogues_db.add_bot_message(
                 self._db, dialogue.id, BotMessageKind.WRAPUP, part, channel.id, message.id, self._clock()
             )
+
+    async def _post_comments_notice(self, dialogue: Dialogue, channel: discord.TextChannel) -> None:
+        """Say in the channel, once, that the safety limit locked it with no summary."""
+        text = render_summary.comments_closed_notice(dialogue, self._settings.comments_limit_days)
+        kind = BotMessageKind.COMMENTS_CLOSED
+        # Posted but not recorded before a crash? Adopt the bot's recent message carrying its marker (one read).
+        adopted = await attempt(
+            "read the channel", self._gateway.find_own_messages(channel, {_marker(text)}, exclude=set())
+        )
+        message = adopted.get(_marker(text))
+        if message is None:
+            nonce = step_nonce(dialogue.id, kind)
+            message = await attempt(
+                "post the notice that comments are closed", self._gateway.post(channel, text, nonce=nonce)
+            )
+        await dialogues_db.add_bot_message(self._db, dialogue.id, kind, 0, channel.id, message.id, self._clock())
 
 
 def _marker(text: str) -> str:

@@ -33,11 +33,18 @@ class Settings:
     # Leader check-ins flag posts with no reply for longer than this.
     unanswered_after: str = "12h"
     default_checkin_hour: int = 9
+    # A dialogue that keeps taking comments until its summary locks anyway this many days after its close.
+    comments_limit_days: int = 30
 
     @property
     def default_duration_delta(self) -> timedelta:
         """The default dialogue length as a duration."""
         return parse_duration(self.default_duration)
+
+    @property
+    def comments_limit(self) -> timedelta:
+        """How long a comments-until-summary dialogue stays open after its close if no summary comes."""
+        return timedelta(days=self.comments_limit_days)
 
     @property
     def unanswered_after_delta(self) -> timedelta:
@@ -58,6 +65,8 @@ class Settings:
                 raise ConfigError(f"{key}: {error.problem}") from None
         if not 0 <= self.default_checkin_hour <= 23:
             raise ConfigError("default_checkin_hour: must be a whole hour from 0 to 23")
+        if not 1 <= self.comments_limit_days <= 365:
+            raise ConfigError("comments_limit_days: must be a whole number of days from 1 to 365")
         if not self.facilitator_role.strip():
             raise ConfigError("facilitator_role: must not be empty")
         if not self.category.strip() or len(self.category) > 100:
@@ -75,6 +84,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "guild_ids": list,
     "unanswered_after": str,
     "default_checkin_hour": int,
+    "comments_limit_days": int,
 }
 
 

@@ -105,6 +105,7 @@ class PlanService:
             leaders=tuple(await self._leaders_of(dialogue, settings.checkin_hour)),
             checkin_hour=settings.checkin_hour,
             unanswered_after=settings.unanswered_after,
+            after_close=dialogue.after_close,
         )
 
     # ----- leaders -------------------------------------------------------------------------------

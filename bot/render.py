@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from .domain.models import Dialogue, PostStats, Question, State, ThreadOrigin
+from .domain.models import AfterClose, Dialogue, PostStats, Question, State, ThreadOrigin
 from .domain.parsing import cut
 from .domain.plan import Plan, PlanLeader
 from .domain.progress import Progress
@@ -75,6 +75,11 @@ def created_confirmation(dialogue: Dialogue, questions: int) -> str:
         f"Opens {timestamp(dialogue.opens_at)} ({timestamp(dialogue.opens_at, 'R')})\n"
         f"Closes {timestamp(dialogue.closes_at)} ({timestamp(dialogue.closes_at, 'R')})\n"
         f"Time zone: {dialogue.timezone}"
+        + (
+            "\nAfter the window: comments stay open until you post the summary (`/dialogue summary`)."
+            if dialogue.after_close is AfterClose.COMMENTS_UNTIL_SUMMARY
+            else ""
+        )
     )
 
 
@@ -219,7 +224,14 @@ def wrapup(dialogue: Dialogue, stats: PostStats, limit: int = MESSAGE_LIMIT) -> 
                 "between them"
             )
     lines.append("")
-    lines.append("The dialogue is now closed: the channel and its threads are locked. A summary will follow.")
+    if dialogue.after_close is AfterClose.COMMENTS_UNTIL_SUMMARY:
+        until = f" (at the latest {timestamp(dialogue.comments_until)})" if dialogue.comments_until else ""
+        lines.append(
+            "The window has ended, and with it the leaders' part: thank you. Comments stay open here and in the "
+            f"threads until the summary is posted{until}; then the channel locks."
+        )
+    else:
+        lines.append("The dialogue is now closed: the channel and its threads are locked. A summary will follow.")
     return split_message("\n".join(lines), limit)
 
 
@@ -244,6 +256,8 @@ def _channel_gone(progress: Progress) -> bool:
 
 
 def _closing_line(progress: Progress) -> str:
+    if progress.closing_done and progress.comments_open:
+        return "Closing: the wrap-up is posted; comments stay open until the summary (see below)."
     if progress.closing_done and _channel_gone(progress):
         return "Closing: done: the channel had been deleted, so there was nothing to lock or post."
     if progress.closing_done:
@@ -257,6 +271,13 @@ def close_reply(dialogue: Dialogue, progress: Progress) -> str:
     """The answer to ``/dialogue close``: "done" only when every closing step is recorded as done."""
     if progress.closing_done and _channel_gone(progress):
         return f"“{dialogue.title}” is closed. Its channel had been deleted, so there was nothing to lock or post."
+    if progress.closing_done and progress.comments_open and progress.comments_until is not None:
+        return (
+            f"“{dialogue.title}”'s window has ended: the wrap-up is posted, the leaders are thanked, and comments "
+            "stay open until you post the summary with `/dialogue summary` (the channel locks then). If no summary "
+            f"comes, it locks anyway {timestamp(progress.comments_until)} "
+            f"({timestamp(progress.comments_until, 'R')})."
+        )
     if progress.closing_done:
         return f"“{dialogue.title}” is closed: the channel and its threads are locked and the wrap-up is posted."
     text = f"“{dialogue.title}” is closed, but not finished: {pending(progress) or 'a step is still to do'}."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .domain.models import Dialogue, State
+from .domain.models import AfterClose, Dialogue, PostStats, State
 from .domain.progress import Progress
 from .domain.splitting import split_text
 from .render import MARKER_ROOM, MESSAGE_LIMIT, pending, plural, step_marker, timestamp
@@ -10,7 +10,9 @@ from .render import MARKER_ROOM, MESSAGE_LIMIT, pending, plural, step_marker, ti
 __all__ = (
     "MAX_SUMMARY_BYTES",
     "MAX_SUMMARY_CHARS",
+    "comments_closed_notice",
     "jump_url",
+    "phase_section",
     "summary_closing_unfinished",
     "summary_done",
     "summary_empty",
@@ -50,25 +52,74 @@ def summary_posts(dialogue_id: int, text: str) -> list[str]:
     return [f"{body}\n{summary_marker(dialogue_id, number)}" for number, body in enumerate(bodies, 1)]
 
 
+_LINK_LEAD = "📌 **The summary is posted:** "
+
+
 def summary_link(url: str) -> str:
     """The line the wrap-up gains once the summary is posted."""
-    return f"📌 **The summary is posted:** {url}"
+    return _LINK_LEAD + url
 
 
 def with_summary_link(content: str, url: str) -> str | None:
-    """The wrap-up part's text with the summary link just above its marker line; None if it has it already."""
+    """The wrap-up part's text with the summary link just above its marker line; None if it has it already.
+
+    A link to an earlier first part (deleted by hand and posted again) is replaced, never doubled.
+    """
     line = summary_link(url)
     if line in content:
         return None
     body, _, marker = content.rpartition("\n")
     if not body:
         return f"{line}\n{content}"
-    return f"{body}\n\n{line}\n{marker}"
+    kept = [text for text in body.split("\n") if not text.startswith(_LINK_LEAD)]
+    return "\n".join(kept).rstrip("\n") + f"\n\n{line}\n{marker}"
 
 
 # ----- the facilitator's replies ----------------------------------------------------------------------------
 
 _NOTHING = "Nothing was posted."
+
+
+def comments_closed_notice(dialogue: Dialogue, days: int) -> str:
+    """Posted in the channel when the safety limit locks a dialogue whose summary did not come."""
+    return (
+        f"**Comments are now closed.** No summary was posted within {plural(days, 'day')} of the window's end, so "
+        "the channel and its threads are locked. Thank you for your comments: the summary will still be posted "
+        f"here when it is ready.\n{step_marker(dialogue.id, 'comments closed')}"
+    )
+
+
+def phase_section(dialogue: Dialogue, stats: PostStats, progress: Progress | None, summary_url: str | None) -> str:
+    """``/dialogue status``: which phase of its after-life a closed dialogue is in, and its posts counted apart."""
+    if dialogue.state is not State.CLOSED:
+        if dialogue.after_close is AfterClose.COMMENTS_UNTIL_SUMMARY:
+            return "**After the window:** comments stay open until the summary is posted (`/dialogue summary`)."
+        return ""
+    lines = ["**After the window**"]
+    two_phase = dialogue.after_close is AfterClose.COMMENTS_UNTIL_SUMMARY
+    if progress is not None and progress.comments_open and progress.comments_until is not None:
+        lines.append(
+            "Phase: comments open until the summary is posted; if none comes, the safety lock falls "
+            f"{timestamp(progress.comments_until)} ({timestamp(progress.comments_until, 'R')})."
+        )
+    elif two_phase and dialogue.locked_at is not None:
+        lines.append(f"Phase: locked {timestamp(dialogue.locked_at)}, comments closed.")
+    elif dialogue.locked_at is not None:
+        lines.append("Phase: locked at the window's end.")
+    if dialogue.summary_posted_at is not None:
+        lines.append(
+            f"Summary: posted {timestamp(dialogue.summary_posted_at)}" + (f" ({summary_url})." if summary_url else ".")
+        )
+    elif progress is not None and progress.summary_pending:
+        lines.append(f"Summary: being posted; {pending(progress) or 'a step is still to do'}.")
+    else:
+        lines.append("Summary: not yet posted; `/dialogue summary` posts it.")
+    if two_phase:
+        lines.append(
+            f"Posts during the window: {stats.posts_during}; after it: {stats.posts_after} "
+            f"from {plural(stats.participants_after, 'participant')}."
+        )
+    return "\n".join(lines)
 
 
 def summary_not_closed(dialogue: Dialogue) -> str:

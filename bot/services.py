@@ -22,7 +22,7 @@ from .closing import Closing
 from .config import Settings
 from .domain.errors import DialogueNotFound, InvalidInput, InvalidTransition
 from .domain.lifecycle import ALLOWED, Action, due_action, next_wake, require_transition
-from .domain.models import BotMessageKind, Dialogue, DialogueDraft, PostStats, State
+from .domain.models import AfterClose, BotMessageKind, Dialogue, DialogueDraft, PostStats, State
 from .domain.parsing import MAX_DURATION
 from .domain.progress import Progress, Step
 from .gateway import Gateway
@@ -236,6 +236,9 @@ class DialogueService:
             await self._continue_open(dialogue)
             await self.recorder.catch_up(dialogue)
         elif dialogue.state is State.CLOSED:
+            if dialogue.locked_at is None and dialogue.after_close is AfterClose.COMMENTS_UNTIL_SUMMARY:
+                # Comments are still taken: record what was posted while the bot was away, before any lock.
+                await self.recorder.catch_up(dialogue)
             await self._finish_close(dialogue.id)
             await self._continue_summary(dialogue.id)
 
@@ -493,7 +496,8 @@ class DialogueService:
         dialogue = await self.get(dialogue_id)
         if dialogue.state is not State.CLOSED:
             return dialogue
-        if await self.closing.complete(dialogue):
+        before = await self.progress(dialogue.id)
+        if before.closing_done:
             await dialogues_db.clear_pending(self.db, dialogue.id)
             return dialogue
         try:
@@ -510,7 +514,10 @@ class DialogueService:
         await dialogues_db.clear_pending(self.db, dialogue.id)
         closed = await self.get(dialogue_id)
         log.info("Dialogue %s in guild %s: closing complete", closed.id, closed.guild_id)
-        self.gateway.dispatch("dialogue_closed", closed)
+        if not before.wrapup_done:
+            # Once, when the window's end is wrapped up (the leaders' part ends then, even if comments stay open);
+            # a comments-until-summary dialogue locked later by its safety limit is not closed a second time.
+            self.gateway.dispatch("dialogue_closed", closed)
         return closed
 
     async def _send_notices(self, dialogue: Dialogue) -> None:
@@ -573,6 +580,9 @@ class DialogueService:
             dialogue = await self.get(dialogue_id)
             await self.summaries.check(dialogue)
             replaced = await summaries_db.get(self.db, dialogue.id) is not None
+            if dialogue.locked_at is None:
+                # The summary locks a dialogue still taking comments: what was posted meanwhile is recorded first.
+                await self.recorder.catch_up(dialogue)
             await self.summaries.begin(dialogue, text)
             log.info("Dialogue %s in guild %s: summary submitted", dialogue.id, dialogue.guild_id)
             await self._continue_summary(dialogue.id)

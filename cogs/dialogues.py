@@ -8,10 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import render
+from bot import render, render_summary
 from bot.app import DialogueBot
 from bot.domain.errors import DialogueError
-from bot.domain.models import State
+from bot.domain.models import AfterClose, State
 from bot.domain.parsing import parse_duration, parse_timezone
 from bot.services import DialogueService
 
@@ -44,14 +44,33 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
     @app_commands.describe(
         timezone="IANA time zone for the times you type, e.g. Europe/Zurich",
         plan="A plan file (TOML) to import instead of filling in the form; see docs/plans.md",
+        after_close="At the window's end: lock at once (default), or keep comments open until the summary",
+    )
+    @app_commands.choices(
+        after_close=[
+            app_commands.Choice(name="lock at the window's end (default)", value=AfterClose.LOCK.value),
+            app_commands.Choice(
+                name="comments stay open until the summary", value=AfterClose.COMMENTS_UNTIL_SUMMARY.value
+            ),
+        ]
     )
     @app_commands.autocomplete(timezone=timezone_autocomplete)
     async def create(
-        self, interaction: discord.Interaction, timezone: str | None = None, plan: discord.Attachment | None = None
+        self,
+        interaction: discord.Interaction,
+        timezone: str | None = None,
+        plan: discord.Attachment | None = None,
+        after_close: app_commands.Choice[str] | None = None,
     ) -> None:
         if plan is not None:
             if timezone:
                 await reply(interaction, "Nothing was created. A plan sets its own time zone: leave `timezone` out.")
+            elif after_close is not None:
+                await reply(
+                    interaction,
+                    "Nothing was created. A plan sets what happens after its window (`after_close` in "
+                    "`[dialogue]`, see docs/plans.md): leave the `after_close` option out.",
+                )
             else:
                 await PlanFiles(self.bot).import_plan(interaction, plan)
             return
@@ -60,7 +79,8 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
         except DialogueError as error:
             await reply(interaction, f"Nothing was created. {error}")
             return
-        await interaction.response.send_modal(CreateDialogueModal(self.bot, zone))
+        chosen = AfterClose(after_close.value) if after_close is not None else AfterClose.LOCK
+        await interaction.response.send_modal(CreateDialogueModal(self.bot, zone, chosen))
 
     @app_commands.command(name="open", description="Open a scheduled dialogue now (or retry a failed opening)")
     @app_commands.describe(dialogue="The dialogue to open")
@@ -115,7 +135,8 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
             stats = await self.service.stats(found.id)
             leaders = await self.bot.leaders.status_section(found)
             progress = await self.service.progress(found.id)
-            sections = [leaders] if leaders else []
+            after = render_summary.phase_section(found, stats, progress, await self.service.summary_url(found))
+            sections = [section for section in (leaders, after) if section]
             if found.state is State.CLOSED:
                 sections.append(await self.bot.notices.status_line(found))
             return render.status(found, stats, sections, progress=progress)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import discord
 
 from bot.app import DialogueBot, send_apology
 from bot.domain.errors import DialogueError
+from bot.domain.models import AfterClose
 from bot.domain.parsing import parse_draft
 from bot.render import created_confirmation
 
@@ -49,10 +51,11 @@ class CreateDialogueModal(discord.ui.Modal, title="New dialogue"):
         label="Duration", custom_id="duration", required=False, placeholder="e.g. 5d, 36h, 1w2d"
     )
 
-    def __init__(self, bot: DialogueBot, timezone: str) -> None:
+    def __init__(self, bot: DialogueBot, timezone: str, after_close: AfterClose = AfterClose.LOCK) -> None:
         super().__init__()
         self.bot = bot
         self.timezone = timezone
+        self.after_close = after_close
         self.duration.default = bot.settings.default_duration
         self.opens.placeholder = f"now, in 2h, or a date and time in {timezone}"[:100]
 
@@ -74,6 +77,7 @@ class CreateDialogueModal(discord.ui.Modal, title="New dialogue"):
         except DialogueError as error:
             await reply(interaction, f"Nothing was created. {error}")
             return
+        draft = dataclasses.replace(draft, after_close=self.after_close)
         await interaction.response.defer(ephemeral=True, thinking=True)
         dialogue = await self.bot.dialogues.create(interaction.guild_id, interaction.user.id, draft)
         await reply(interaction, created_confirmation(dialogue, len(draft.questions)))

@@ -38,6 +38,7 @@ __all__ = (
     "resume_all",
     "set_channel",
     "set_closes_at",
+    "set_comments_until",
     "set_pending",
     "set_question_thread",
     "set_wake",
@@ -85,7 +86,7 @@ async def create(db: Database, guild_id: int, created_by: int, draft: DialogueDr
     async with db.transaction():
         dialogue_id = await db.insert(
             "INSERT INTO dialogues (guild_id, title, framing, timezone, opens_at, closes_at, state, "
-            "created_by, created_at, updated_at, wake_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_by, created_at, updated_at, wake_at, after_close) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 guild_id,
                 draft.title,
@@ -99,6 +100,7 @@ async def create(db: Database, guild_id: int, created_by: int, draft: DialogueDr
                 stamp,
                 # A scheduled dialogue wakes at its opening: written with the row, so a crash cannot lose it.
                 to_epoch(draft.opens_at),
+                draft.after_close.value,
             ),
         )
         releases = list(draft.releases) + [None] * (len(draft.questions) - len(draft.releases))
@@ -190,6 +192,14 @@ async def set_closes_at(
         [to_epoch(closes_at), to_epoch(now), dialogue_id, *(s.value for s in states)],
     )
     return changed == 1
+
+
+async def set_comments_until(db: Database, dialogue_id: int, until: datetime) -> None:
+    """Fix, once, when a comments-until-summary dialogue locks if no summary comes."""
+    await db.execute(
+        "UPDATE dialogues SET comments_until = ? WHERE id = ? AND comments_until IS NULL",
+        (to_epoch(until), dialogue_id),
+    )
 
 
 async def set_channel(db: Database, dialogue_id: int, channel_id: int, now: datetime) -> None:
@@ -380,6 +390,12 @@ _PROGRESS = """
 SELECT d.id, d.state, d.channel_id, d.intro_pinned, d.ready_at, d.locked_at, d.wrapup_parts,
        d.pending_step, d.pending_reason, d.retry_at,
        (d.summary_text IS NOT NULL AND d.summary_posted_at IS NULL) AS summary_pending,
+       d.after_close, d.comments_until,
+       (d.after_close = 'comments-until-summary' AND d.locked_at IS NULL AND d.summary_text IS NULL
+            AND (d.comments_until IS NULL OR d.comments_until > ?)) AS comments_open,
+       (d.after_close = 'comments-until-summary' AND d.summary_text IS NULL AND d.comments_until <= ?
+            AND NOT EXISTS (SELECT 1 FROM bot_messages b WHERE b.dialogue_id = d.id AND b.kind = 'comments_closed'))
+            AS comments_notice_due,
        (SELECT COUNT(*) FROM threads t WHERE t.dialogue_id = d.id AND t.locked_at IS NULL) AS threads_unlocked,
        (SELECT COUNT(*) FROM bot_messages b WHERE b.dialogue_id = d.id AND b.kind = 'wrapup') AS wrapup_posted,
        (SELECT COUNT(*) FROM bot_messages b WHERE b.dialogue_id = d.id AND b.kind = 'intro') AS intro_posted,
@@ -416,12 +432,16 @@ def _progress(row: Row) -> Progress:
         notices_resume_at=maybe_from_epoch(row["notices_resume_at"]),
         notices_unplanned=bool(row["notices_unplanned"]),
         summary_pending=bool(row["summary_pending"]),
+        comments_open=bool(row["comments_open"]),
+        comments_until=maybe_from_epoch(row["comments_until"]) if row["after_close"] != AfterClose.LOCK else None,
+        comments_notice_due=bool(row["comments_notice_due"]),
     )
 
 
 async def progress(db: Database, dialogue_id: int, now: datetime) -> Progress | None:
     """Return one dialogue's progress: which steps are done, which is pending, why and until when."""
-    row = await db.fetchone(_PROGRESS + "WHERE d.id = ?", (to_epoch(now), dialogue_id))
+    stamp = to_epoch(now)
+    row = await db.fetchone(_PROGRESS + "WHERE d.id = ?", (stamp, stamp, stamp, dialogue_id))
     return _progress(row) if row else None
 
 
@@ -429,7 +449,8 @@ async def progress_in_states(db: Database, states: Sequence[State], now: datetim
     """Return the progress of every dialogue in one of ``states``, in one query (used at start-up)."""
     marks = ", ".join("?" for _ in states)
     rows = await db.fetchall(
-        _PROGRESS + f"WHERE d.state IN ({marks}) ORDER BY d.id", [to_epoch(now), *(s.value for s in states)]
+        _PROGRESS + f"WHERE d.state IN ({marks}) ORDER BY d.id",
+        [to_epoch(now), to_epoch(now), to_epoch(now), *(s.value for s in states)],
     )
     return [_progress(row) for row in rows]
 

@@ -170,10 +170,20 @@ async def stats(db: Database, dialogue_id: int) -> PostStats:
         "ORDER BY t.created_at, t.thread_id",
         (dialogue_id,),
     )
-    assert total is not None
+    # Posts written after the window's close (kept while comments stay open until the summary): counted apart.
+    # Whole seconds: a post in the very second of the close counts as the window's.
+    after = await db.fetchone(
+        "SELECT COUNT(*) AS posts, COUNT(DISTINCT p.author_id) AS participants FROM posts p "
+        "JOIN dialogues d ON d.id = p.dialogue_id "
+        "WHERE p.dialogue_id = ? AND p.deleted_at IS NULL AND d.closed_at IS NOT NULL AND p.created_at > d.closed_at",
+        (dialogue_id,),
+    )
+    assert total is not None and after is not None
     return PostStats(
         posts=total["posts"],
         participants=total["participants"],
+        posts_after=after["posts"],
+        participants_after=after["participants"],
         threads=tuple(
             ThreadStats(
                 thread_id=row["thread_id"],

@@ -111,8 +111,13 @@ def next_wake(
         if progress is None:
             return None
         if progress.closing_done and not progress.summary_pending:
-            # The summary notices owed are sent in paced batches; each batch says when the next may go.
-            owed = progress.notices_pending or progress.notices_unplanned
-            return (progress.notices_resume_at or now) if owed else None
+            moments = []
+            if progress.notices_pending or progress.notices_unplanned:
+                # The summary notices owed are sent in paced batches; each batch says when the next may go.
+                moments.append(progress.notices_resume_at or now)
+            if progress.comments_open and progress.comments_until is not None:
+                # Comments stay open until the summary: the safety limit locks the dialogue if none comes.
+                moments.append(progress.comments_until)
+            return min(moments) if moments else None
         return retry_at or now
     return None

@@ -35,6 +35,8 @@ class BotMessageKind(enum.StrEnum):
     WRAPUP = "wrapup"
     LEADERS_INTRO = "leaders_intro"
     SUMMARY = "summary"
+    # The notice that the safety limit locked a comments-until-summary dialogue with no summary.
+    COMMENTS_CLOSED = "comments_closed"
 
 
 class AfterClose(enum.StrEnum):
@@ -67,6 +69,7 @@ class DialogueDraft:
     closes_at: datetime
     # Offsets from opening for staged questions; None releases the question at opening.
     releases: tuple[datetime | None, ...] = ()
+    after_close: AfterClose = AfterClose.LOCK
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,3 +132,11 @@ class PostStats:
     posts: int
     participants: int
     threads: tuple[ThreadStats, ...]
+    # Of those, the posts written after the window's close (comments-until-summary), and by how many people.
+    posts_after: int = 0
+    participants_after: int = 0
+
+    @property
+    def posts_during(self) -> int:
+        """Posts written during the window."""
+        return self.posts - self.posts_after

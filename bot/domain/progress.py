@@ -21,6 +21,7 @@ class Step(enum.StrEnum):
     LOCK_CHANNEL = "lock the channel"
     LOCK_THREADS = "lock the threads"
     WRAPUP = "post the wrap-up"
+    COMMENTS_NOTICE = "post the notice that comments are closed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,11 @@ class Progress:
     notices_unplanned: bool = False  # the summary is out and its notices' recipients are not drawn up yet
     # A summary was submitted and some part of it (or its pin, or its link) is not recorded yet.
     summary_pending: bool = False
+    # Comments-until-summary: the channel stays open (no summary submitted, the safety limit not reached), and
+    # when that limit falls; and whether its lock still owes the channel a notice.
+    comments_open: bool = False
+    comments_until: datetime | None = None
+    comments_notice_due: bool = False
 
     @property
     def wrapup_done(self) -> bool:
@@ -60,18 +66,24 @@ class Progress:
             return False
         if not self.has_channel:
             return True
-        return self.channel_locked and self.threads_unlocked == 0 and self.wrapup_done
+        if self.comments_open:
+            return self.wrapup_done
+        return self.channel_locked and self.threads_unlocked == 0 and self.wrapup_done and not self.comments_notice_due
 
     @property
     def closing_next(self) -> Step | None:
         """The first closing step not yet done, if the dialogue is closed."""
         if self.state is not State.CLOSED or self.closing_done:
             return None
+        if self.comments_open:
+            return Step.WRAPUP
         if not self.channel_locked:
             return Step.LOCK_CHANNEL
         if self.threads_unlocked:
             return Step.LOCK_THREADS
-        return Step.WRAPUP
+        if not self.wrapup_done:
+            return Step.WRAPUP
+        return Step.COMMENTS_NOTICE
 
     @property
     def opening_next(self) -> Step | None:
@@ -90,7 +102,9 @@ class Progress:
 
     @property
     def closing_steps(self) -> tuple[tuple[Step, bool], ...]:
-        """Each closing step with whether it is done, in order."""
+        """Each closing step with whether it is done, in order (the lock waits while comments are open)."""
+        if self.comments_open:
+            return ((Step.WRAPUP, not self.has_channel or self.wrapup_done),)
         return (
             (Step.LOCK_CHANNEL, not self.has_channel or self.channel_locked),
             (Step.LOCK_THREADS, not self.has_channel or (self.channel_locked and self.threads_unlocked == 0)),

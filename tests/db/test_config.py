@@ -45,6 +45,7 @@ def test_no_file_gives_the_defaults() -> None:
         guild_ids=(),
         unanswered_after="12h",
         default_checkin_hour=9,
+        comments_limit_days=30,
     )
     assert settings.default_duration_delta == timedelta(days=5)
     assert settings.unanswered_after_delta == timedelta(hours=12)
@@ -68,6 +69,7 @@ def test_every_key(tmp_path: Path) -> None:
         guild_ids = [123456789012345678, 876543210987654321]
         unanswered_after = "6h"
         default_checkin_hour = 17
+        comments_limit_days = 14
         """,
     )
     settings = load_settings(path)
@@ -82,6 +84,7 @@ def test_every_key(tmp_path: Path) -> None:
         guild_ids=(123456789012345678, 876543210987654321),
         unanswered_after="6h",
         default_checkin_hour=17,
+        comments_limit_days=14,
     )
     assert settings.default_duration_delta == timedelta(days=9)
 
@@ -98,6 +101,7 @@ def test_the_test_covers_every_setting() -> None:
         "guild_ids",
         "unanswered_after",
         "default_checkin_hour",
+        "comments_limit_days",
     }
 
 
@@ -186,6 +190,7 @@ def test_a_table_is_an_unknown_key(tmp_path: Path) -> None:
         ('default_checkin_hour = "9"\n', "default_checkin_hour: expected a whole number, got str"),
         ("default_checkin_hour = 9.5\n", "default_checkin_hour: expected a whole number, got float"),
         ("default_checkin_hour = true\n", "default_checkin_hour: expected a whole number, got bool"),
+        ('comments_limit_days = "30"\n', "comments_limit_days: expected a whole number, got str"),
     ],
 )
 def test_wrong_type_is_named(tmp_path: Path, text: str, message: str) -> None:
@@ -206,6 +211,7 @@ def test_wrong_type_is_named(tmp_path: Path, text: str, message: str) -> None:
         ('unanswered_after = "never"\n', "unanswered_after: `never` is not a duration."),
         ("default_checkin_hour = 24\n", "default_checkin_hour: must be a whole hour from 0 to 23"),
         ("default_checkin_hour = -1\n", "default_checkin_hour: must be a whole hour from 0 to 23"),
+        ("comments_limit_days = 0\n", "comments_limit_days: must be a whole number of days from 1 to 365"),
         ('facilitator_role = "  "\n', "facilitator_role: must not be empty"),
         ('category = ""\n', "category: must be 1 to 100 characters"),
         (f'category = "{"c" * 101}"\n', "category: must be 1 to 100 characters"),

@@ -288,6 +288,27 @@ WAKES: list[tuple[str, State, dict[str, object] | None, datetime | None, datetim
     ("closed, the summary out, no notice drawn up yet: now", State.CLOSED, {"notices_unplanned": True}, None, NOW),
     ("closed, a summary not wholly posted: now", State.CLOSED, {"summary_pending": True}, None, NOW),
     (
+        "closed, comments open until the summary: at the safety limit",
+        State.CLOSED,
+        {"comments_open": True, "comments_until": CLOSES + timedelta(days=30), "channel_locked": False},
+        None,
+        CLOSES + timedelta(days=30),
+    ),
+    (
+        "closed, comments open, the wrap-up unfinished: now",
+        State.CLOSED,
+        {"comments_open": True, "comments_until": CLOSES + timedelta(days=30), "wrapup_posted": 0},
+        None,
+        NOW,
+    ),
+    (
+        "closed, the safety lock done but its notice not: now",
+        State.CLOSED,
+        {"comments_notice_due": True},
+        None,
+        NOW,
+    ),
+    (
         "closed, a summary step failed: the retry",
         State.CLOSED,
         {"summary_pending": True, "retry_at": RETRY},

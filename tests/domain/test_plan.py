@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.errors import InvalidInput
+from bot.domain.models import AfterClose
 from bot.domain.parsing import parse_questions, parse_title
 from bot.domain.plan import Plan, PlanError, PlanLeader, PlanQuestion, parse_plan, render_plan, shift_weeks
 
@@ -157,7 +158,8 @@ BAD_PLANS = [
         + '\n[reminders]\nquiet_hours = "22-7"\n\n[[leaders]]\nuser = "amara"\nrole = "lead"\n',
         [
             "version: unknown key; valid keys here are dialogue, questions, leaders, reminders.",
-            "dialogue.location: unknown key; valid keys here are title, framing, timezone, opens, duration, closes.",
+            "dialogue.location: unknown key; valid keys here are "
+            "title, framing, timezone, opens, duration, closes, after_close.",
             "questions[2].weight: unknown key; valid keys here are text, release.",
             "leaders[1].role: unknown key; valid keys here are user, commitment, timezone, checkin_hour.",
             "reminders.quiet_hours: unknown key; valid keys here are checkin_hour, unanswered_after.",
@@ -421,6 +423,7 @@ def test_the_error_lists_every_problem() -> None:
         GOOD.replace('"+36h"', '"day 3 07:15"').replace("What came of it?", "Line one\\nLine two"),
         GOOD.replace('"+36h"', '"2027-01-12T18:00:30-05:00"'),
         GOOD + '\n[reminders]\nunanswered_after = "1d6h"\n\n[[leaders]]\nuser = 412345678901234567\ncheckin_hour = 0\n',
+        GOOD.replace('duration = "4d"', 'duration = "4d"\nafter_close = "comments-until-summary"'),
     ],
 )
 def test_round_trip(text: str) -> None:
@@ -497,3 +500,27 @@ def test_a_plan_and_the_form_refuse_questions_with_the_same_words(question: str)
         parse_questions(question)
     expected = form.value.problem.replace("question 1", "it", 1)
     assert problems(GOOD.replace('"What came of it?"', json.dumps(question))) == [f"questions[2].text: {expected}"]
+
+
+def test_after_close_is_read_with_lock_as_the_default() -> None:
+    assert parse_plan(GOOD, NOW).after_close is AfterClose.LOCK
+    assert parse_plan(GOOD.replace('"4d"', '"4d"\nafter_close = "lock"'), NOW).after_close is AfterClose.LOCK
+    two_phase = parse_plan(GOOD.replace('"4d"', '"4d"\nafter_close = "comments-until-summary"'), NOW)
+    assert two_phase.after_close is AfterClose.COMMENTS_UNTIL_SUMMARY
+    assert two_phase.draft().after_close is AfterClose.COMMENTS_UNTIL_SUMMARY
+    assert 'after_close = "comments-until-summary"' in render_plan(two_phase)
+    assert "after_close" not in render_plan(parse_plan(GOOD, NOW))  # the default is not written
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            '"keep-open"',
+            "dialogue.after_close: `keep-open` is not a choice; use `lock` or `comments-until-summary`.",
+        ),
+        ("true", "dialogue.after_close: expected a string, got a boolean."),
+    ],
+)
+def test_a_bad_after_close_is_located(value: str, message: str) -> None:
+    assert problems(GOOD.replace('"4d"', f'"4d"\nafter_close = {value}')) == [message]

@@ -23,9 +23,12 @@ async def create_dialogue(
     opens: str = "in 1h",
     duration: str = "2d",
     timezone: str | None = "Europe/Zurich",
+    after_close: str | None = None,
 ) -> Dialogue:
     """Run /dialogue create and submit its form; return the stored dialogue."""
     options = {"timezone": timezone} if timezone else {}
+    if after_close is not None:
+        options["after_close"] = after_close
     shown = await world.fac.slash(world.general, "dialogue create", **options)
     assert shown.modal is not None, shown
     result = await world.fac.submit_modal(

@@ -172,3 +172,23 @@ async def test_refusals_change_nothing(world: World) -> None:
     assert summary_messages(world, closed) == []
     assert await summaries_db.get(world.bot.database, closed.id) is None
     assert (await reload(world, closed.id)).summary_posted_at is None
+
+
+async def test_the_follow_up_steps_run_once_the_summary_is_wholly_posted_and_after_a_retry(world: World) -> None:
+    dialogue = await closed_dialogue(world)
+    followed: list[int] = []
+
+    async def follow_up(done: Dialogue) -> None:
+        # Where the notices plug in: called once a summary is wholly posted, with the record saying so.
+        assert done.summary_posted_at is not None
+        followed.append(done.id)
+
+    world.bot.dialogues.after_summary.append(follow_up)
+    world.env.inject_error(
+        "POST", f"/channels/{dialogue.channel_id}/messages", status=500, code=0, message="Trouble", times=1
+    )
+    assert "not wholly posted" in await submit(world, dialogue, "The summary.")
+    assert followed == []
+    await world.env.advance_time(5 * 60)  # the retry, with back-off
+    assert len(summary_messages(world, dialogue)) == 1
+    assert followed == [dialogue.id]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ..errors import DialogueError
-from ..models import DialogueDraft
+from ..models import AfterClose, DialogueDraft
 
 __all__ = (
     "DEFAULT_COMMITMENT",
@@ -85,6 +85,8 @@ class Plan:
     leaders: tuple[PlanLeader, ...] = ()
     checkin_hour: int | None = None
     unanswered_after: timedelta | None = None
+    # What happens at the window's end: lock, or keep taking comments until the summary (``dialogue.after_close``).
+    after_close: AfterClose = AfterClose.LOCK
     # How the opening was written, when it was relative to the moment of reading ("now", "in 2d").
     relative_opening: str | None = field(default=None, compare=False)
 
@@ -103,6 +105,7 @@ class Plan:
             opens_at=self.opens_at,
             closes_at=self.closes_at,
             releases=tuple(q.release_at for q in self.questions),
+            after_close=self.after_close,
         )
 
     def local(self, moment: datetime) -> datetime:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from ..errors import InvalidInput
+from ..models import AfterClose
 from ..parsing import (
     OPENING_GRACE,
     RELATIVE_OPENING,
@@ -54,7 +55,7 @@ _DAY = re.compile(r"^day\s+(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$", re.IGNORECASE)
 _OFFSET = re.compile(r"^\+\s*(.+)$")
 
 _TOP_KEYS = ("dialogue", "questions", "leaders", "reminders")
-_DIALOGUE_KEYS = ("title", "framing", "timezone", "opens", "duration", "closes")
+_DIALOGUE_KEYS = ("title", "framing", "timezone", "opens", "duration", "closes", "after_close")
 _QUESTION_KEYS = ("text", "release")
 _LEADER_KEYS = ("user", "commitment", "timezone", "checkin_hour")
 _REMINDER_KEYS = ("checkin_hour", "unanswered_after")
@@ -216,6 +217,7 @@ class _Reader:
         zone = self.zone(dialogue) if present else None
         opens_at, relative = self.opening(dialogue, zone) if zone else (None, None)
         closes_at = self.closing(dialogue, zone, opens_at) if zone and opens_at else None
+        after_close = self.after_close(dialogue)
         questions = self.questions(raw, zone, opens_at, closes_at)
         leaders = self.leaders(raw)
         checkin_hour, unanswered_after = self.reminders(raw)
@@ -233,6 +235,7 @@ class _Reader:
             checkin_hour=checkin_hour,
             unanswered_after=unanswered_after,
             relative_opening=relative,
+            after_close=after_close,
         )
 
     def title(self, dialogue: Mapping[str, Any]) -> str | None:
@@ -243,6 +246,17 @@ class _Reader:
             return None
         title: str | None = self.guarded("dialogue.title", lambda: parse_title(value), example=False)
         return title
+
+    def after_close(self, dialogue: Mapping[str, Any]) -> AfterClose:
+        value = self.string(dialogue, "after_close", "dialogue.after_close", required=False)
+        if value is None:
+            return AfterClose.LOCK
+        try:
+            return AfterClose(value.strip())
+        except ValueError:
+            choices = " or ".join(f"`{choice.value}`" for choice in AfterClose)
+            self.problem("dialogue.after_close", f"{shown(value)} is not a choice; use {choices}.")
+            return AfterClose.LOCK
 
     def framing(self, dialogue: Mapping[str, Any]) -> str:
         value = self.string(dialogue, "framing", "dialogue.framing", required=False) or ""

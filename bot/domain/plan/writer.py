@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from ..models import AfterClose
 from ..parsing import MAX_DURATION, MIN_DURATION, format_duration
 from .model import Plan
 from .reader import parse_moment_quietly
@@ -34,6 +35,8 @@ def render_plan(plan: Plan, names: Mapping[int, str] | None = None) -> str:
         lines.append(f"duration = {_string(format_duration(length))}")
     else:
         lines.append(f"closes = {_string(_moment_text(plan.closes_at, plan.timezone))}")
+    if plan.after_close is not AfterClose.LOCK:
+        lines.append(f"after_close = {_string(plan.after_close.value)}")
     if plan.checkin_hour is not None or plan.unanswered_after is not None:
         lines += ["", "[reminders]"]
         if plan.checkin_hour is not None:
