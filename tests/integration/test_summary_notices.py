@@ -243,3 +243,21 @@ async def test_a_second_summary_run_sends_nothing_new(world: World) -> None:
     assert dm_posts(world, alice, mark) == dm_posts(world, bob, mark) == 0
     reports = [m for m in world.fac.user.dm_channel.history() if "summary notices" in m.content]
     assert len(reports) == 1
+
+
+async def test_with_comments_until_the_summary_those_who_commented_after_the_window_are_told_too(world: World) -> None:
+    alice, bob, chen, _ = world.members
+    dialogue = await create_dialogue(world, opens="now", duration="1d", after_close="comments-until-summary")
+    await world.env.advance_time(1)
+    room = channel(world, await reload(world, dialogue.id))
+    await alice.send(room.threads[0], "During the window.")
+    await world.env.advance_time(DAY)
+    closed = await reload(world, dialogue.id)
+    assert closed.state is State.CLOSED and closed.locked_at is None  # comments stay open
+    await bob.send(room.threads[0], "A comment after the window.")
+    await press(world, chen, closed, "Tell me when the summary is out")
+
+    answer = await publish_summary(world, closed)
+    assert "Summary notice: 3 sent, 0 with closed DMs, 0 pending" in answer
+    await world.env.advance_time(60)
+    assert [len(notices(m)) for m in (alice, bob, chen)] == [1, 1, 1]
