@@ -23,6 +23,7 @@ __all__ = (
     "summary_interrupted",
     "summary_link",
     "summary_marker",
+    "summary_no_channel",
     "summary_not_closed",
     "summary_pending_reply",
     "summary_posts",
@@ -131,6 +132,11 @@ def summary_not_closed(dialogue: Dialogue) -> str:
     else:
         why = f"it is {dialogue.state.value}, and only a closed dialogue gets a summary"
     return f"{_NOTHING} “{dialogue.title}” cannot have a summary yet: {why}."
+
+
+def summary_no_channel(dialogue: Dialogue) -> str:
+    """Refusal: the dialogue's channel was deleted, so there is nowhere to post."""
+    return f"{_NOTHING} “{dialogue.title}” has no channel any more (it was deleted): nowhere to post a summary."
 
 
 def summary_closing_unfinished(dialogue: Dialogue) -> str:

@@ -19,7 +19,7 @@ from db import Database
 from .. import render, render_summary
 from ..clock import Clock
 from ..closing import Closing
-from ..domain.errors import DialogueError, InvalidTransition
+from ..domain.errors import DialogueError
 from ..domain.models import BotMessageKind, Dialogue, State
 from ..gateway import Gateway
 from ..steps import StepFailed, attempt, step_nonce
@@ -80,10 +80,7 @@ class Summaries:
             raise SummaryRefused(render_summary.summary_not_closed(dialogue))
         progress = await dialogues_db.progress(self._db, dialogue.id, self._clock())
         if progress is None or not progress.has_channel or progress.wrapup_expected == 0:
-            raise InvalidTransition(
-                f"Nothing was posted. “{dialogue.title}” has no channel any more (it was deleted), "
-                "so there is nowhere to post its summary."
-            )
+            raise SummaryRefused(render_summary.summary_no_channel(dialogue))
         if not progress.wrapup_done:
             raise SummaryRefused(render_summary.summary_closing_unfinished(dialogue))
 

@@ -192,3 +192,19 @@ async def test_the_follow_up_steps_run_once_the_summary_is_wholly_posted_and_aft
     await world.env.advance_time(5 * 60)  # the retry, with back-off
     assert len(summary_messages(world, dialogue)) == 1
     assert followed == [dialogue.id]
+
+
+async def test_a_summary_waits_for_the_wrapup(world: World) -> None:
+    dialogue = await create_dialogue(world, opens="now", duration="1d")
+    await world.env.advance_time(1)
+    # The wrap-up's send fails: the dialogue is closed and locked, but its closing is not finished.
+    world.env.inject_error(
+        "POST", f"/channels/{(await reload(world, dialogue.id)).channel_id}/messages", status=500, times=1
+    )
+    await world.env.advance_time(DAY)
+    closed = await reload(world, dialogue.id)
+    assert closed.state is State.CLOSED
+    result = await world.fac.slash(world.general, "dialogue summary", dialogue=str(dialogue.id))
+    assert result.modal is None and "has not finished closing" in last_reply(result)
+    await world.env.advance_time(5 * 60)  # the closing's retry posts the wrap-up; then the summary is taken
+    assert "is posted" in await submit(world, closed, "Now it can come.")
