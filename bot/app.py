@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from db import Database
 
+from .afterlife.notices import SummaryNotices
 from .clock import Clock, default_clock
 from .config import Settings
 from .gateway import Gateway
@@ -130,6 +131,11 @@ class DialogueBot(commands.Bot):
         return self._built().leaders
 
     @property
+    def notices(self) -> SummaryNotices:
+        """Who is told when a summary is out: the buttons' choices and the DMs."""
+        return self._built().notices
+
+    @property
     def plans(self) -> PlanService:
         """Plan files: import and export."""
         return self._built().plans
@@ -219,13 +225,15 @@ class _Services:
     withdrawals: WithdrawalService
     survey: SurveyService
     retention: RetentionService
+    notices: SummaryNotices
 
     @classmethod
     def build(
         cls, database: Database, gateway: Gateway, scheduler: Scheduler, clock: Clock, settings: Settings
     ) -> _Services:
         leaders = LeaderService(database, gateway, scheduler, clock, settings)
-        dialogues = DialogueService(database, gateway, scheduler, clock, settings, leaders=leaders)
+        notices = SummaryNotices(database, gateway, clock)
+        dialogues = DialogueService(database, gateway, scheduler, clock, settings, leaders=leaders, notices=notices)
         survey = SurveyService(database, clock, settings.survey_days)
         plans = PlanService(database, dialogues, settings.default_checkin_hour, leaders, survey)
         return cls(
@@ -236,6 +244,7 @@ class _Services:
             withdrawals=WithdrawalService(database, clock),
             survey=survey,
             retention=RetentionService(database, scheduler, clock, settings),
+            notices=notices,
         )
 
 

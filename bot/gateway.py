@@ -345,10 +345,25 @@ class Gateway:
         marker = discord.Object(id=after) if isinstance(after, int) else after
         return [message async for message in target.history(after=marker, oldest_first=True, limit=None)]
 
-    async def send_dm(self, user_id: int, content: str) -> discord.Message:
-        """Send a direct message; raises ``discord.Forbidden`` (50007) when the user's DMs are closed."""
+    async def send_dm(self, user_id: int, content: str, *, nonce: str | None = None) -> discord.Message:
+        """Send a direct message; raises ``discord.Forbidden`` (50007) when the user's DMs are closed.
+
+        With a ``nonce``, Discord drops a repeat of the same send (a retry after a send that did land).
+        """
         user = self._client.get_user(user_id) or await self._client.fetch_user(user_id)
+        if nonce is not None:
+            return await user.send(content, allowed_mentions=MENTIONS_OFF, nonce=nonce)
         return await user.send(content, allowed_mentions=MENTIONS_OFF)
+
+    async def find_own_dm(self, user_id: int, matches: Callable[[str], bool], *, limit: int = 20) -> bool:
+        """Whether one of the bot's last ``limit`` direct messages to a user has a text that ``matches``."""
+        user = self._client.get_user(user_id) or await self._client.fetch_user(user_id)
+        channel = user.dm_channel or await user.create_dm()
+        me = self._client.user
+        async for message in channel.history(limit=limit):
+            if me is not None and message.author.id == me.id and matches(message.content):
+                return True
+        return False
 
     async def log_channel(self, guild: discord.Guild, name_or_id: str | None) -> discord.TextChannel | None:
         """Return the configured log channel (a name or an id), or None if unset or missing."""

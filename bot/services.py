@@ -16,7 +16,8 @@ import db.proxy as proxy_db
 import db.summaries as summaries_db
 from db import Database
 
-from . import render, render_summary
+from . import render, render_notices, render_summary
+from .afterlife.notices import SummaryNotices
 from .afterlife.summary import Summaries
 from .clock import Clock
 from .closing import Closing
@@ -69,6 +70,7 @@ class DialogueService:
         settings: Settings,
         *,
         leaders: LeaderService,
+        notices: SummaryNotices | None = None,
     ) -> None:
         self.db = database
         self.gateway = gateway
@@ -86,6 +88,8 @@ class DialogueService:
         # Steps run once a summary is wholly posted, and again at each wake while any of them is unfinished: each
         # must look at its own record and do only what is missing (the notices' DM delivery plugs in here).
         self.after_summary: list[Callable[[Dialogue], Awaitable[object]]] = []
+        self.notices = notices or SummaryNotices(database, gateway, clock)
+        self.after_summary.append(self._send_notices)
         self._retries = Retries()
         # One dialogue's steps run one at a time: a release, a resume, a close and a command never interleave.
         self._locks = DialogueLocks()
@@ -594,6 +598,21 @@ class DialogueService:
             # a comments-until-summary dialogue locked later by its safety limit is not closed a second time.
             self.gateway.dispatch("dialogue_closed", closed)
         return closed
+
+    async def _send_notices(self, dialogue: Dialogue) -> None:
+        """After the summary: draw up who is told (once ever), send the next paced batch, report once when done.
+
+        An unexpected error holds the batch back for a while (the record still says who is owed).
+        """
+        try:
+            await self.notices.start(dialogue)
+            done = await self.notices.deliver(dialogue)
+        except Exception as error:
+            log.error("Dialogue %s: sending the summary notices failed", dialogue.id, exc_info=error)
+            await self.notices.hold(dialogue.id)
+            return
+        if done.finished_now:
+            await self.notify(dialogue, render_notices.notice_report(dialogue, done.tally))
 
     async def _close_failed(self, dialogue: Dialogue, reason: str) -> None:
         """Record which closing step is pending and why, place the retry with back-off, tell facilitators once."""

@@ -11,13 +11,14 @@ from discord.ext import commands
 from bot import render, render_summary
 from bot.app import DialogueBot
 from bot.domain.errors import DialogueError
-from bot.domain.models import AfterClose
+from bot.domain.models import AfterClose, State
 from bot.domain.parsing import parse_duration, parse_timezone
 from bot.services import DialogueService
 
 from .common import answer, dialogue_autocomplete, guild_id, reply, timezone_autocomplete
 from .export import export_command
 from .leaders import LeadersGroup, remind_command
+from .notices import NOTICE_BUTTONS
 from .plans import IMPORT_BUTTONS, PlanFiles, plan_command
 from .proxy import post_on_behalf_command
 from .record import forget_command, search_command
@@ -142,7 +143,8 @@ class Dialogues(commands.GroupCog, group_name="dialogue", group_description="Run
             progress = await self.service.progress(found.id)
             event = await self.service.events.status_section(found)
             after = render_summary.phase_section(found, stats, progress, await self.service.summary_url(found))
-            sections = [section for section in (leaders, after, survey, event, transcript) if section]
+            notices = await self.bot.notices.status_line(found) if found.state is State.CLOSED else None
+            sections = [section for section in (leaders, after, notices, survey, event, transcript) if section]
             return render.status(found, stats, sections, progress=progress)
 
         await answer(interaction, run)
@@ -174,4 +176,5 @@ async def setup(bot: DialogueBot) -> None:
     # The wrap-up's "Give feedback" button, persistent: its custom id carries the dialogue id.
     bot.add_dynamic_items(FeedbackButton)
     bot.add_listener(on_feedback_form, "on_interaction")
+    bot.add_dynamic_items(*NOTICE_BUTTONS)
     await bot.add_cog(cog)

@@ -73,7 +73,8 @@ async def post(bot: DialogueBot, interaction: discord.Interaction, dialogue_id: 
         return
     url = await bot.dialogues.summary_url(dialogue)
     parts = len(render_summary.summary_posts(dialogue.id, text.strip()))
-    await reply(interaction, render_summary.summary_done(dialogue, parts, url, replaced=replaced))
+    done = render_summary.summary_done(dialogue, parts, url, replaced=replaced)
+    await reply(interaction, done + "\n" + await bot.notices.status_line(dialogue))
 
 
 def summary_command(bot: DialogueBot) -> app_commands.Command[Any, ..., None]:

@@ -401,7 +401,12 @@ SELECT d.id, d.state, d.channel_id, d.intro_pinned, d.ready_at, d.locked_at, d.w
        (SELECT COUNT(*) FROM bot_messages b WHERE b.dialogue_id = d.id AND b.kind = 'intro') AS intro_posted,
        (SELECT COUNT(*) FROM questions q WHERE q.dialogue_id = d.id
             AND (q.release_at IS NULL OR q.release_at <= ?)) AS questions_due,
-       (SELECT COUNT(*) FROM questions q WHERE q.dialogue_id = d.id AND q.thread_id IS NOT NULL) AS questions_made
+       (SELECT COUNT(*) FROM questions q WHERE q.dialogue_id = d.id AND q.thread_id IS NOT NULL) AS questions_made,
+       (SELECT COUNT(*) FROM notices n WHERE n.dialogue_id = d.id AND n.state IN ('pending', 'sending'))
+            AS notices_pending,
+       (SELECT r.resume_at FROM notice_runs r WHERE r.dialogue_id = d.id) AS notices_resume_at,
+       (d.summary_posted_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM notice_runs r WHERE r.dialogue_id = d.id))
+            AS notices_unplanned
 FROM dialogues d
 """
 
@@ -423,6 +428,9 @@ def _progress(row: Row) -> Progress:
         pending_step=row["pending_step"],
         pending_reason=row["pending_reason"],
         retry_at=maybe_from_epoch(row["retry_at"]),
+        notices_pending=row["notices_pending"],
+        notices_resume_at=maybe_from_epoch(row["notices_resume_at"]),
+        notices_unplanned=bool(row["notices_unplanned"]),
         summary_pending=bool(row["summary_pending"]),
         comments_open=bool(row["comments_open"]),
         comments_until=maybe_from_epoch(row["comments_until"]) if row["after_close"] != AfterClose.LOCK else None,

@@ -86,7 +86,8 @@ def next_wake(
     ``progress`` carries the pending step's ``retry_at`` and what is done. A scheduled dialogue wakes at its
     opening (or at a pending retry, never after its closing, when it is missed); a failed one at its closing,
     to be missed; an open one at the first of its closing, its next release and its retry, or now while an
-    opening step is unfinished with no retry placed; a closed one until its closing steps are all recorded.
+    opening step is unfinished with no retry placed; a closed one until its closing steps are all recorded, then
+    while summary notices are owed (at their next paced batch).
     """
     retry_at = progress.retry_at if progress is not None else None
     if dialogue.state is State.SCHEDULED:
@@ -110,7 +111,13 @@ def next_wake(
         if progress is None:
             return None
         if progress.closing_done and not progress.summary_pending:
-            # Comments stay open until the summary: the safety limit locks the dialogue if none comes.
-            return progress.comments_until if progress.comments_open else None
+            moments = []
+            if progress.notices_pending or progress.notices_unplanned:
+                # The summary notices owed are sent in paced batches; each batch says when the next may go.
+                moments.append(progress.notices_resume_at or now)
+            if progress.comments_open and progress.comments_until is not None:
+                # Comments stay open until the summary: the safety limit locks the dialogue if none comes.
+                moments.append(progress.comments_until)
+            return min(moments) if moments else None
         return retry_at or now
     return None

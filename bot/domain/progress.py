@@ -43,6 +43,9 @@ class Progress:
     pending_step: str | None = None
     pending_reason: str | None = None
     retry_at: datetime | None = None
+    notices_pending: int = 0  # summary notices drawn up and not yet sent (being sent included)
+    notices_resume_at: datetime | None = None  # when their next batch may go (pacing or a retry); None: at once
+    notices_unplanned: bool = False  # the summary is out and its notices' recipients are not drawn up yet
     # A summary was submitted and some part of it (or its pin, or its link) is not recorded yet.
     summary_pending: bool = False
     # Comments-until-summary: the channel stays open (no summary submitted, the safety limit not reached), and

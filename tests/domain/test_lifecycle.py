@@ -276,6 +276,16 @@ WAKES: list[tuple[str, State, dict[str, object] | None, datetime | None, datetim
         RETRY,
     ),
     ("closed, the wrap-up unfinished: now", State.CLOSED, {"wrapup_posted": 0}, None, NOW),
+    ("closed, done, summary notices owed: now", State.CLOSED, {"notices_pending": 3}, None, NOW),
+    (
+        "closed, done, summary notices paced: their next batch",
+        State.CLOSED,
+        {"notices_pending": 3, "notices_resume_at": NOW + timedelta(seconds=10)},
+        None,
+        NOW + timedelta(seconds=10),
+    ),
+    ("closed, done, every summary notice tried: never", State.CLOSED, {"notices_resume_at": RETRY}, None, None),
+    ("closed, the summary out, no notice drawn up yet: now", State.CLOSED, {"notices_unplanned": True}, None, NOW),
     ("closed, a summary not wholly posted: now", State.CLOSED, {"summary_pending": True}, None, NOW),
     (
         "closed, comments open until the summary: at the safety limit",
