@@ -18,6 +18,7 @@ from bot.rehearsal import (
     SCRIPTED_SUMMARY,
     SIM_START,
     SUMMARY_AFTER,
+    SURVEY_AFTER,
     Event,
     PlaceholderPost,
     RehearsalResult,
@@ -132,6 +133,7 @@ async def test_rehearsal_of_the_example_plan(plan_text: str, tmp_path: Path) -> 
     assert "Tue 09:00 Asia/Kathmandu · DM to @anjali.shrestha** — dm: Your dialogue check-in" in markdown
     assert "— wrap-up" in markdown and "— intro" in markdown and "— lock" in markdown and "— survey" in markdown
     assert "— comment" in markdown and "— summary" in markdown
+    assert "DM to @participant-01** — dm: A dialogue summary you may want to read is ready." in markdown
     assert f"comments after the window: {len(result.comments)}" in markdown
     assert "  > Placeholder summary, written by the rehearsal." in markdown
     assert "<t:" not in markdown
@@ -156,6 +158,15 @@ def check_afterlife(result: RehearsalResult, *, comments: bool) -> Event:
     assert summary.text.startswith(SCRIPTED_SUMMARY)
     (answer,) = [e for e in events if e.where == "/dialogue summary, its form submitted (ephemeral reply)"]
     assert " is posted: 1 message" in answer.text
+    # Everyone who posted (in the window or after it) is told by DM, under a first line that does not name the topic.
+    notices = [e for e in events if e.label == "dm: A dialogue summary you may want to read is ready."]
+    posters = {made.author for made in result.made + result.comments}
+    assert sorted(e.where for e in notices) == sorted(f"DM to @{name}" for name in posters)
+    assert all(summary.at <= e.at < plan.closes_at + SURVEY_AFTER for e in notices)
+    assert all(f"/{summary.message_id}\n" in e.text for e in notices)  # the link to the summary's first part
+    (report,) = [e for e in events if e.where == "DM to @facilitator" and e.text.startswith("The summary notices")]
+    assert f"{len(posters)} members told by DM" in report.text
+    assert f"Summary notice: {len(posters)} sent, 0 with closed DMs, 0 pending" in answer.text
     # The channel locks once: at the summary for comments-until-summary, at the close otherwise.
     (locked,) = [e for e in events if e.kind == "lock" and e.where.startswith("#")]
     assert locked.at == (summary.at if comments else plan.closes_at)
