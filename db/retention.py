@@ -62,6 +62,8 @@ async def purge(db: Database, dialogue_id: int, now: datetime) -> int | None:
             "DELETE FROM post_attachments WHERE message_id IN (SELECT message_id FROM posts WHERE dialogue_id = ?)",
             (dialogue_id,),
         )
+        # A post on someone's behalf keeps its text as written down for its step (migration 0014): it goes too.
+        await db.execute("UPDATE proxy_posts SET content = '' WHERE dialogue_id = ? AND content <> ''", (dialogue_id,))
         return await db.execute("UPDATE posts SET content = '' WHERE dialogue_id = ? AND content <> ''", (dialogue_id,))
 
 

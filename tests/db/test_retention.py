@@ -10,6 +10,7 @@ import pytest
 
 import db.dialogues as dialogues_db
 import db.posts as posts_db
+import db.proxy as proxy_db
 import db.retention as retention_db
 from bot.domain.models import DialogueDraft, State
 from db import Database
@@ -127,3 +128,21 @@ async def test_the_purge_takes_attachment_links_with_the_text(database: Database
     rows = await database.fetchall("SELECT message_id FROM post_attachments ORDER BY message_id")
     assert [row["message_id"] for row in rows] == [200]
     assert kept != purged
+
+
+async def test_the_purge_empties_the_text_kept_for_posts_on_someones_behalf(database: Database) -> None:
+    purged = await dialogue_with_posts(database, 100, close=False, lock=False)
+    kept = await dialogue_with_posts(database, 200)
+    for dialogue_id, message_id in ((purged, 150), (kept, 250)):
+        entry = await proxy_db.add(database, dialogue_id, 9000 + message_id - 50, "Amina", "emailed words", 7, OPENS)
+        await proxy_db.mark_posted(database, entry.id, message_id)
+    assert await dialogues_db.transition(database, purged, (State.OPEN,), State.CLOSED, CLOSES)
+    await dialogues_db.mark_locked(database, purged, CLOSES)
+
+    assert await retention_db.purge(database, purged, CLOSES + KEEP) == 3
+    rows = await database.fetchall("SELECT dialogue_id, name, content FROM proxy_posts ORDER BY dialogue_id")
+    # The text goes with the post's; the name stays, like the author of every purged post.
+    assert [(row["dialogue_id"], row["name"], row["content"]) for row in rows] == [
+        (purged, "Amina", ""),
+        (kept, "Amina", "emailed words"),
+    ]
