@@ -349,15 +349,23 @@ def status(
     elif progress is not None and (waiting := pending(progress)):
         lines.append(f"{'Opening: not finished' if progress.opening_next else 'Pending'}: {waiting}.")
     lines.append(f"Activity: {plural(stats.posts, 'post')} from {plural(stats.participants, 'participant')}")
-    for thread in stats.threads:
-        lines.append(
+    tail = "".join("\n\n" + section for section in extra_sections)
+    # The sections (summary phase, notices, survey, event, retention) stay whole: the thread list gives way.
+    room = MESSAGE_LIMIT - len("\n".join(lines)) - len(tail)
+    for shown, thread in enumerate(stats.threads):
+        line = (
             f"- <#{thread.thread_id}> {thread.title}: {plural(thread.posts, 'post')}, "
             f"{plural(thread.participants, 'participant')}"
         )
-    text = "\n".join(lines)
-    for section in extra_sections:
-        text += "\n\n" + section
-    return truncate(text, MESSAGE_LIMIT)
+        rest = len(stats.threads) - shown
+        # Room is kept for the line that counts the threads left out, should the next one not fit.
+        reserve = len(f"\n- …and {plural(rest - 1, 'more thread')}") if rest > 1 else 0
+        if len(line) + 1 + reserve > room:
+            lines.append(f"- …and {plural(rest, 'more thread')}")
+            break
+        lines.append(line)
+        room -= len(line) + 1
+    return truncate("\n".join(lines) + tail, MESSAGE_LIMIT)
 
 
 def timezone_saved(timezone: str, hour: int, upcoming: datetime | None) -> str:

@@ -335,9 +335,10 @@ def test_status_is_cut_to_one_message_and_says_so() -> None:
     many = tuple(thread(n, n, n, title="A long thread title " * 4) for n in range(1, 200))
     text = render.status(dialogue(), PostStats(posts=10_000, participants=300, threads=many))
     assert len(text) <= LIMIT
-    assert text.endswith("\n… (cut to fit one message)")
-    # The cut falls between lines: every line kept before the marker is whole.
-    kept = text.removesuffix("\n… (cut to fit one message)").splitlines()
+    # The cut falls between threads: every thread line kept is whole, and the last line counts the rest.
+    *kept, more = text.splitlines()
+    shown = [line for line in kept if line.startswith("- <#")]
+    assert more == f"- …and {199 - len(shown)} more threads"
     assert kept[-1].endswith("participants")
     assert kept[0] == "**Defenders and the HRC** (#3)"
 
@@ -458,3 +459,14 @@ def test_status_names_the_pending_closing_step_and_its_retry() -> None:
     assert "Closing: not finished (lock the channel ✓, lock the threads ✓, post the wrap-up …)" in text
     assert f"could not post the wrap-up; it tries again <t:{CLOSES_UNIX}:R>" in text
     assert "Closing: done" in render.status(closed, stats, progress=progress())
+
+
+def test_status_keeps_its_sections_whole_when_the_thread_list_is_cut() -> None:
+    many = tuple(thread(n, n, n, title="A long thread title " * 4) for n in range(1, 41))
+    sections = ["**Feedback survey** (open): 3 responses", "Transcript purged on Monday"]
+    text = render.status(dialogue(), PostStats(posts=800, participants=60, threads=many), sections)
+    assert len(text) <= LIMIT
+    assert text.endswith("\n\n**Feedback survey** (open): 3 responses\n\nTranscript purged on Monday")
+    shown = [line for line in text.splitlines() if line.startswith("- <#")]
+    assert 0 < len(shown) < 40
+    assert f"- …and {40 - len(shown)} more threads" in text
