@@ -11,7 +11,17 @@ from bot.domain.models import Attachment, ThreadOrigin
 from .connection import Database
 from .timeutil import from_epoch, maybe_from_epoch
 
-__all__ = ("Author", "RecordedPost", "RecordedThread", "attachments", "authors", "leader_ids", "posts", "threads")
+__all__ = (
+    "Author",
+    "RecordedPost",
+    "RecordedThread",
+    "attachments",
+    "authors",
+    "leader_ids",
+    "posts",
+    "threads",
+    "withdrawn_author_ids",
+)
 
 
 def _shown(alias: str) -> str:
@@ -156,6 +166,15 @@ async def authors(db: Database, dialogue_id: int) -> list[Author]:
         (dialogue_id,),
     )
     return [Author(row["author_id"], row["author_name"]) for row in rows]
+
+
+async def withdrawn_author_ids(db: Database, dialogue_id: int) -> list[int]:
+    """Everyone who withdrew posts from the dialogue (their names are erased; others' posts may still name them)."""
+    rows = await db.fetchall(
+        "SELECT DISTINCT author_id FROM posts WHERE dialogue_id = ? AND withdrawn_at IS NOT NULL ORDER BY author_id",
+        (dialogue_id,),
+    )
+    return [row["author_id"] for row in rows]
 
 
 async def leader_ids(db: Database, dialogue_id: int) -> list[int]:

@@ -80,7 +80,11 @@ async def pseudonym_naming(
     people += [
         Person(user_id, "", "", role(user_id)) for user_id in [dialogue.created_by, *leaders] if user_id not in posted
     ]
-    ids = posted | leaders | {dialogue.created_by}
+    # Who withdrew has no name left in the record, but the server's names for them must still be scrubbed.
+    listed = posted | leaders | {dialogue.created_by}
+    withdrawn = [i for i in await record_db.withdrawn_author_ids(database, dialogue.id) if i not in listed]
+    people += [Person(user_id, "", "", role(user_id)) for user_id in withdrawn]
+    ids = listed | set(withdrawn)
     people += [
         Person(i.user_id, i.display_name, i.username, role(i.user_id), i.aliases) for i in known if i.user_id in ids
     ]

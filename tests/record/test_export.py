@@ -16,11 +16,13 @@ import pytest
 import db.dialogues as dialogues_db
 import db.posts as posts_db
 import db.retention as retention_db
+import db.withdrawals as withdrawals_db
 from bot.domain.models import Dialogue, DialogueDraft
 from bot.record.export import ExportFormat, export, render
+from bot.record.naming import Identity, pseudonym_naming
 from bot.record.transcript import SurveyFigures, load
 from db import Database
-from tests.record.sample import ARABIC, EXPORTED, OPENS
+from tests.record.sample import ALICE, ARABIC, EXPORTED, GUILD, OPENS
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden"
@@ -163,3 +165,16 @@ async def test_a_dialogue_without_posts_exports_too(database: Database, fmt: Exp
         assert document["threads"] == [] and document["dialogue"]["state"] == "scheduled"
     else:
         assert "Not yet" in text and "0 posts from 0 participants" in text
+
+
+async def test_a_withdrawn_member_stays_pseudonymised_where_others_name_them(
+    database: Database, sample: Dialogue
+) -> None:
+    # Bob names Alice; Alice withdraws (her name leaves the record). The server still knows her by name.
+    await database.execute("UPDATE posts SET content = 'Thanks Alice, agreed.' WHERE message_id = 7002")
+    assert await withdrawals_db.withdraw(database, GUILD, ALICE, sample.id, EXPORTED, by_facilitator=False)
+    known = [Identity(ALICE, "Alice", "alice.k")]
+    naming = await pseudonym_naming(database, sample, known=known)
+    text = await text_of(database, sample, ExportFormat.MARKDOWN, naming=naming)
+    assert "agreed." in text
+    assert "Alice" not in text and "alice.k" not in text
