@@ -25,11 +25,14 @@ def notice_marker(dialogue_id: int) -> str:
 
 
 def notice_dm(dialogue: Dialogue, link: str) -> str:
-    """The DM: a first line that says nothing of the topic (it shows in notification previews), then the link."""
+    """The DM: a first line that says nothing of the topic, then the link; the title comes last.
+
+    Notification previews show the first line or two, so the topic is kept out of both.
+    """
     return (
         "A dialogue summary you may want to read is ready.\n"
-        f"**{dialogue.title}**\n"
         f"Read it here: {link}\n"
+        f"It is the summary of **{dialogue.title}**.\n"
         "You get this once, because you took part or asked to be told.\n"
         f"{notice_marker(dialogue.id)}"
     )

@@ -85,7 +85,9 @@ async def plan(db: Database, dialogue_id: int, bot_id: int, now: datetime) -> bo
         await db.execute(
             "INSERT INTO notices (dialogue_id, user_id, state, attempts, updated_at) "
             "SELECT ?, r.user_id, ?, 0, ? FROM ("
-            "  SELECT author_id AS user_id FROM post_tallies WHERE dialogue_id = ? AND posts > 0 AND author_id > 0"
+            "  SELECT t.author_id AS user_id FROM post_tallies t WHERE t.dialogue_id = ? AND t.posts > 0"
+            "  AND t.author_id > 0 AND EXISTS (SELECT 1 FROM posts p"
+            "    WHERE p.dialogue_id = t.dialogue_id AND p.author_id = t.author_id AND p.withdrawn_at IS NULL)"
             "  UNION"
             "  SELECT user_id FROM notice_choices WHERE dialogue_id = ? AND choice = ?"
             ") r "

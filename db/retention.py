@@ -64,6 +64,11 @@ async def purge(db: Database, dialogue_id: int, now: datetime) -> int | None:
         )
         # A post on someone's behalf keeps its text as written down for its step (migration 0014): it goes too.
         await db.execute("UPDATE proxy_posts SET content = '' WHERE dialogue_id = ? AND content <> ''", (dialogue_id,))
+        # The survey's written answers are text too; its ratings (the aggregates) stay.
+        await db.execute(
+            "UPDATE survey_responses SET answer_1 = '', answer_2 = '', answer_3 = '' WHERE dialogue_id = ?",
+            (dialogue_id,),
+        )
         return await db.execute("UPDATE posts SET content = '' WHERE dialogue_id = ? AND content <> ''", (dialogue_id,))
 
 

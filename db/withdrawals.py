@@ -82,6 +82,9 @@ async def withdraw(
             f"WHERE dialogue_id IN ({marks}) AND author_id = ? AND withdrawn_at = ?)",
             (*ids, author_id, to_epoch(now)),
         )
+        # Whoever withdrew is no longer kept to be told when a summary is out, nor asked about it.
+        for table in ("notice_choices", "notices"):
+            await db.execute(f"DELETE FROM {table} WHERE dialogue_id IN ({marks}) AND user_id = ?", (*ids, author_id))
         await db.executemany(
             "INSERT INTO withdrawals (guild_id, dialogue_id, posts, by_facilitator, withdrawn_at) "
             "VALUES (?, ?, ?, ?, ?)",

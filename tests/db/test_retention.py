@@ -146,3 +146,19 @@ async def test_the_purge_empties_the_text_kept_for_posts_on_someones_behalf(data
         (purged, "Amina", ""),
         (kept, "Amina", "emailed words"),
     ]
+
+
+async def test_the_purge_empties_the_surveys_written_answers_and_keeps_its_ratings(database: Database) -> None:
+    purged = await dialogue_with_posts(database, 100)
+    kept = await dialogue_with_posts(database, 200)
+    for row_id, dialogue_id in ((1, purged), (2, kept)):
+        await database.execute(
+            "INSERT INTO survey_responses (id, dialogue_id, respondent, rating, answer_1, answer_2) "
+            "VALUES (?, ?, NULL, 4, 'what helped', 'what to change')",
+            (row_id, dialogue_id),
+        )
+    assert await retention_db.purge(database, purged, CLOSES + KEEP) == 3
+    rows = await database.fetchall(
+        "SELECT dialogue_id, rating, answer_1, answer_2 FROM survey_responses ORDER BY dialogue_id"
+    )
+    assert [tuple(row) for row in rows] == [(purged, 4, "", ""), (kept, 4, "what helped", "what to change")]

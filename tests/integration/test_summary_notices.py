@@ -108,10 +108,11 @@ async def test_posters_and_askers_get_one_dm_and_those_who_opted_out_none(world:
     text = notices(alice)[0].content
     first, *rest = text.split("\n")
     assert first == NEUTRAL and TITLE not in first  # a notification preview shows it: nothing of the topic
-    assert f"**{TITLE}**" in rest
     first_part = (await summaries_db.parts(world.bot.database, dialogue.id))[0]
     link = f"https://discord.com/channels/{world.guild.id}/{dialogue.channel_id}/{first_part.message_id}"
-    assert f"Read it here: {link}" in rest
+    # A preview of two lines still shows nothing of the topic: the link comes second, the title after it.
+    assert rest[0] == f"Read it here: {link}"
+    assert f"**{TITLE}**" in rest[1]
     assert alice.user.dm_channel is not None
     (sent,) = [
         r.json
@@ -261,3 +262,23 @@ async def test_with_comments_until_the_summary_those_who_commented_after_the_win
     assert "Summary notice: 3 sent, 0 with closed DMs, 0 pending" in answer
     await world.env.advance_time(60)
     assert [len(notices(m)) for m in (alice, bob, chen)] == [1, 1, 1]
+
+
+async def test_a_member_who_withdrew_is_not_told_and_no_longer_kept_as_asking(world: World) -> None:
+    alice, bob = world.members[0], world.members[1]
+    dialogue = await closed_dialogue(world, [alice, bob])
+    await press(world, alice, dialogue, "Tell me when the summary is out")
+    asked = await alice.slash(world.general, "forget-me", dialogue=str(dialogue.id))
+    question = asked.followups[-1] if asked.followups else asked.response
+    assert question is not None
+    await alice.click(question, label="Erase my posts")
+    await publish_summary(world, dialogue)
+    await world.env.advance_time(600)
+    assert notices(alice) == []  # her posts are withdrawn: she is not kept as someone who took part
+    assert len(notices(bob)) == 1
+    kept = await world.bot.database.fetchall(
+        "SELECT user_id FROM notice_choices WHERE dialogue_id = ? "
+        "UNION SELECT user_id FROM notices WHERE dialogue_id = ?",
+        (dialogue.id, dialogue.id),
+    )
+    assert alice.id not in {row["user_id"] for row in kept}
