@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import jinja2
 
-from .text import local_time, plural, survey_lines, utc_time
+from .text import after_window_line, local_time, plural, survey_lines, utc_time
 from .transcript import Transcript
 
 __all__ = ("html",)
@@ -36,6 +36,7 @@ async def html(transcript: Transcript, lang: str = "en") -> AsyncIterator[str]:
         posts=transcript.posts,
         plural=plural,
         survey_lines=survey_lines,
+        after_window=after_window_line(record),
         local=lambda moment: local_time(record, moment),
         utc=utc_time,
         when=lambda moment: f"{local_time(record, moment)} ({utc_time(moment)})",

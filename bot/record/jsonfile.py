@@ -60,6 +60,7 @@ def _head(record: Record) -> dict[str, object]:
             "opens_at": _time(record.opens_at),
             "closes_at": _time(record.closes_at),
             "state": record.state.value,
+            "after_close": record.after_close,
             "transcript_purged_at": _time(record.purged_at),
         },
         "questions": [
@@ -97,6 +98,8 @@ async def json_export(transcript: Transcript) -> AsyncIterator[str]:
     wrapup = {
         "posts": record.posts,
         "participants": record.participants,
+        "posts_after_window": record.posts_after,
+        "participants_after_window": record.participants_after,
         "threads": [
             {"thread": thread_id(t), "posts": t.posts, "participants": t.participants}
             for t in record.threads

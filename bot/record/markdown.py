@@ -6,7 +6,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from .text import local_time, plural, survey_lines, utc_time
+from .text import after_window_line, local_time, plural, survey_lines, utc_time
 from .transcript import Post, Record, Thread, Transcript
 
 __all__ = ("markdown",)
@@ -84,6 +84,8 @@ async def markdown(transcript: Transcript) -> AsyncIterator[str]:
         async for post in transcript.posts(thread):
             yield _post(record, post)
     tail = ["## Wrap-up", "", f"**{plural(record.posts, 'post')} from {plural(record.participants, 'participant')}.**"]
+    if after := after_window_line(record):
+        tail += ["", after]
     counted = [t for t in record.threads if t.id is not None]
     if counted:
         tail += ["", "| Thread | Posts | Participants |", "| --- | ---: | ---: |"]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from .transcript import Record, SurveyFigures
 
-__all__ = ("local_time", "plural", "survey_lines", "utc_time")
+__all__ = ("after_window_line", "local_time", "plural", "survey_lines", "utc_time")
 
 
 def local_time(record: Record, moment: datetime) -> str:
@@ -22,6 +22,16 @@ def utc_time(moment: datetime) -> str:
 def plural(count: int, word: str) -> str:
     """``1 post``, ``2 posts``."""
     return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def after_window_line(record: Record) -> str | None:
+    """How many of the posts came after the window, when comments stayed open until the summary."""
+    if record.after_close == "lock" and not record.posts_after:
+        return None
+    return (
+        f"{plural(record.posts_after, 'post')} from {plural(record.participants_after, 'participant')} came after "
+        "the window, while comments stayed open until the summary."
+    )
 
 
 def survey_lines(survey: SurveyFigures) -> list[str]:

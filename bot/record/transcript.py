@@ -174,6 +174,10 @@ class Record:
     participants: int
     exported_at: datetime
     pseudonymised: bool
+    # "lock", or "comments-until-summary": then posts made after the window (until the summary) are counted apart.
+    after_close: str = "lock"
+    posts_after: int = 0
+    participants_after: int = 0
     purged_at: datetime | None = None
     summary: str | None = None
     survey: SurveyFigures | None = None
@@ -303,6 +307,9 @@ async def load(
         threads=tuple(threads),
         posts=stats.posts,
         participants=stats.participants,
+        after_close=dialogue.after_close.value,
+        posts_after=stats.posts_after,
+        participants_after=stats.participants_after,
         exported_at=now,
         pseudonymised=naming.pseudonymised,
         purged_at=retention.purged_at,

@@ -259,3 +259,21 @@ async def test_the_export_carries_the_summary_and_survey_figures_and_leaves_out_
     assert "The pace." not in json.dumps(document)  # survey texts stay with the facilitators
     rows = await world.bot.database.fetchall("SELECT message_id FROM post_attachments")
     assert rows == []  # her attachment's link went with her text
+
+
+async def test_comments_after_the_window_are_counted_apart_in_the_export(world: World) -> None:
+    dialogue = await create_dialogue(world, opens="now", duration="1d", after_close="comments-until-summary")
+    await world.env.advance_time(1)
+    room = channel(world, await reload(world, dialogue.id))
+    await world.alice.send(thread(room, HOME), "Said during the window.")
+    await world.env.advance_time(DAY + 600)
+    await world.bob.send(thread(room, HOME), "Said after it, while comments stay open.")
+
+    result = await world.fac.slash(world.general, "dialogue export", dialogue=str(dialogue.id), format="json")
+    document = json.loads((await read_file(result))[1])
+    assert document["dialogue"]["after_close"] == "comments-until-summary"
+    wrapup = document["wrapup"]
+    assert (wrapup["posts"], wrapup["posts_after_window"], wrapup["participants_after_window"]) == (2, 1, 1)
+    result = await world.fac.slash(world.general, "dialogue export", dialogue=str(dialogue.id), format="markdown")
+    markdown = (await read_file(result))[1].decode()
+    assert "1 post from 1 participant came after the window, while comments stayed open until the summary." in markdown
