@@ -281,3 +281,17 @@ def test_check_with_a_good_config_migrates_the_database(tmp_path: Path) -> None:
     assert result.stdout == (
         f"config OK; database {(tmp_path / 'fresh.sqlite3').resolve()} at schema version {migrations}\n"
     )
+
+
+def test_every_storage_module_imports_first_in_a_fresh_interpreter() -> None:
+    """A module imported before any other (a script, a migration tool) must not trip over an import cycle."""
+    root = Path(__file__).resolve().parents[1]
+    modules = sorted(f"db.{path.stem}" for path in (root / "db").glob("*.py") if path.stem != "__init__")
+    running = {
+        module: subprocess.Popen(
+            [sys.executable, "-c", f"import {module}"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        for module in modules
+    }
+    failed = {module: process.communicate()[0].decode()[-300:] for module, process in running.items()}
+    assert {module: output for module, output in failed.items() if running[module].returncode} == {}
