@@ -9,9 +9,11 @@ coincide: they share the database's tables of Discord ids).
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,9 +24,15 @@ import simcord
 import db.dialogues as dialogues_db
 import db.leases as leases_db
 from bot import Settings, create_bot
-from bot.app import DialogueBot
+from bot.app import DialogueBot, ShardedDialogueBot, _Services
+from bot.clock import default_clock
 from bot.domain.models import Dialogue, State
 from bot.domain.sharding import shard_of
+from bot.leasing import Leases
+from bot.scheduler import Scheduler
+from db import Database
+from tests.conftest import World
+from tests.integration.test_plan_import import OPENS, PLAN, import_plan
 
 T = TypeVar("T")
 HOUR = 3600
@@ -187,3 +195,127 @@ async def test_two_processes_each_run_only_their_own_shards_guilds(database_url:
     # No step left a lease held.
     for dialogue in (first, second):
         assert await zero.on(leases_db.holder(zero.bot.database, f"dialogue:{dialogue.id}", zero.env.now())) is None
+
+
+# ----- two processes on the same shards (a misconfiguration), one simulated Discord ----------------------------------
+
+
+class WithTwin(ShardedDialogueBot):
+    """A process, and a second one running the same shards: the twin has its own database connection, scheduler,
+    timers and lease owner, and reaches the same Discord (SimCord runs one bot per simulated Discord, so the two
+    processes share its connection; what must not happen twice is decided by timers, leases and the record)."""
+
+    twin: _Services | None = None
+
+    async def setup_hook(self) -> None:
+        await super().setup_hook()
+        self.twin_db = await Database.connect(self.settings.database)
+        self.twin_scheduler = Scheduler(self.clock)
+        leases = Leases(self.twin_db, self.clock, "twin-process")
+        self.twin = _Services.build(self.twin_db, self.gateway, self.twin_scheduler, self.clock, self.settings, leases)
+        self.twin_scheduler.start()
+        await self.twin.leaders.rebuild()
+        await self.twin.dialogues.schedule_all()
+
+    async def close(self) -> None:
+        if self.twin is not None:
+            self.twin_scheduler.shutdown()
+            await self.twin.leaders.drain(30)
+            await self.twin.dialogues.drain(30)
+        await super().close()
+        if self.twin is not None:
+            await self.twin_db.close()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database=database_url, default_timezone="UTC", shard_count=2, shards=(0, 1))
+
+
+async def start_twins(world: World) -> WithTwin:
+    """Restart the world's bot as two processes on the same shards, both armed from the record."""
+    await world.bot.close()
+    both = WithTwin(world.settings, default_clock)
+    await world.env.restart_bot(both)
+    return both
+
+
+async def schedule(world: World) -> Dialogue:
+    shown = await world.fac.slash(world.general, "dialogue create", timezone="UTC")
+    assert shown.modal is not None, shown
+    await world.fac.submit_modal(
+        shown, {"title": "Overlap", "framing": "", "questions": "First?\nSecond?", "opens": "in 1h", "duration": "1d"}
+    )
+    (dialogue,) = await dialogues_db.in_guild(world.bot.database, world.guild.id)
+    await world.fac.slash(
+        world.general, "dialogue leaders add", dialogue=str(dialogue.id), member=world.alice, commitment=2
+    )
+    return dialogue
+
+
+def channel_posts(world: World) -> int:
+    """How many channels (or categories) the bot created in the world's guild."""
+    path = f"/guilds/{world.guild.id}/channels"
+    return sum(1 for entry in world.env.http_requests if entry.method == "POST" and entry.path == path)
+
+
+async def test_two_processes_on_the_same_shards_still_run_each_step_once(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    dialogue = await schedule(world)
+    both = await start_twins(world)
+    assert both.twin is not None and both.twin.dialogues.timer.armed_at == dialogue.opens_at
+    assert both.dialogues.timer.armed_at == dialogue.opens_at
+    caplog.set_level(logging.INFO, logger="bot.services")
+
+    await world.env.advance_time(HOUR + 60)
+    opened = await dialogues_db.get(both.database, dialogue.id)
+    assert opened is not None and opened.state is State.OPEN and opened.channel_id is not None
+    channels = [
+        e for e in world.env.http_requests if e.method == "POST" and e.path == f"/guilds/{world.guild.id}/channels"
+    ]
+    assert len(channels) == 2  # the category and the dialogue's channel, once
+    # Both processes went for it at the same instant; the one without the lease stood back.
+    assert any("another process holds its lease" in r.getMessage() for r in caplog.records)
+
+    await world.env.advance_time(DAY)
+    closed = await dialogues_db.get(both.database, dialogue.id)
+    assert closed is not None and closed.state is State.CLOSED and closed.locked_at is not None
+    assert len(await dialogues_db.bot_messages(both.database, dialogue.id, "wrapup")) == 1
+    firsts = [m.content.split("\n", 1)[0] for m in world.alice.user.dm_channel.history()]
+    assert firsts == ["Your dialogue role", "Your dialogue reminder", "Your dialogue check-in", "Thank you"]
+
+
+async def test_a_crashed_holders_dialogue_is_taken_over_once_its_lease_expires(world: World) -> None:
+    dialogue = await schedule(world)
+    # A process died in the middle of this dialogue's step: its lease stays, unreleased, until it expires.
+    crashed_until = dialogue.opens_at + timedelta(minutes=3)
+    assert await leases_db.claim(
+        world.bot.database, f"dialogue:{dialogue.id}", "crashed", world.env.now(), crashed_until
+    )
+    both = await start_twins(world)
+
+    await world.env.advance_time(HOUR + 60)
+    waiting = await dialogues_db.get(both.database, dialogue.id)
+    assert waiting is not None and waiting.state is State.SCHEDULED  # nobody steps on the holder's work
+
+    await world.env.advance_time(3 * 60)
+    opened = await dialogues_db.get(both.database, dialogue.id)
+    assert opened is not None and opened.state is State.OPEN
+    assert channel_posts(world) == 2
+    holder = await leases_db.holder(both.database, f"dialogue:{dialogue.id}", world.env.now())
+    assert holder is None  # taken over, done, given back
+
+
+async def test_a_question_released_mid_dialogue_gets_one_thread_with_two_processes_on_its_shard(world: World) -> None:
+    await import_plan(world, PLAN)  # opens at OPENS, releases its third question a day later
+    (staged,) = await dialogues_db.in_guild(world.bot.database, world.guild.id)
+    both = await start_twins(world)
+    await world.env.advance_time((OPENS - world.env.now()).total_seconds() + 1)
+    await world.env.advance_time(DAY)
+    opened = await dialogues_db.get(both.database, staged.id)
+    assert opened is not None and opened.state is State.OPEN and opened.channel_id is not None
+    room = next(c for c in world.guild.channels.values() if c.id == opened.channel_id)
+    names = [t.name for t in room.threads]
+    assert sum(name.startswith("Who is missing") for name in names) == 1, names
+    assert sum(name.startswith("What brought you") for name in names) == 1, names
