@@ -11,7 +11,8 @@ import pytest
 import db.dialogues as dialogues_db
 import db.leases as leases_db
 import db.reminders as reminders_db
-from bot.domain.models import DialogueDraft
+import db.retention as retention_db
+from bot.domain.models import DialogueDraft, State
 from bot.domain.reminders import Kind, Owed
 from bot.domain.sharding import shard_of
 from db import Database
@@ -112,3 +113,18 @@ async def test_due_reminders_are_leased_once_and_fall_due_again_when_the_lease_r
     # Delivery's own compare-and-set is what sends: it is won once, whoever holds the lease.
     assert await reminders_db.claim(database, taken[0].id, NOW, source=taken[0].state)
     assert not await reminders_db.claim(database, taken[0].id, NOW, source=taken[0].state)
+
+
+async def test_retention_purges_only_owned_guilds_transcripts(database: Database) -> None:
+    ids = {}
+    for guild_id in (2 << 22, 3 << 22):
+        dialogue = await dialogues_db.create(database, guild_id, 1, draft(), NOW)
+        assert await dialogues_db.transition(database, dialogue.id, (State.SCHEDULED,), State.OPEN, NOW)
+        assert await dialogues_db.transition(database, dialogue.id, (State.OPEN,), State.CLOSED, NOW)
+        await dialogues_db.mark_locked(database, dialogue.id, NOW)
+        ids[shard_of(guild_id, 2)] = dialogue.id
+    keep, later = timedelta(days=30), NOW + timedelta(days=31)
+    assert await retention_db.due(database, later, keep, Ownership(2, (0,))) == [ids[0]]
+    assert await retention_db.due(database, later, keep, Ownership(2, (1,))) == [ids[1]]
+    assert await retention_db.next_due(database, keep, Ownership(2, (1,))) == NOW + keep
+    assert sorted(await retention_db.due(database, later, keep)) == sorted(ids.values())
