@@ -12,6 +12,7 @@ import db.dialogues as dialogues_db
 import db.leases as leases_db
 import db.reminders as reminders_db
 import db.retention as retention_db
+import db.survey as survey_db
 from bot.domain.models import DialogueDraft, State
 from bot.domain.reminders import Kind, Owed
 from bot.domain.sharding import shard_of
@@ -128,3 +129,19 @@ async def test_retention_purges_only_owned_guilds_transcripts(database: Database
     assert await retention_db.due(database, later, keep, Ownership(2, (1,))) == [ids[1]]
     assert await retention_db.next_due(database, keep, Ownership(2, (1,))) == NOW + keep
     assert sorted(await retention_db.due(database, later, keep)) == sorted(ids.values())
+
+
+async def test_surveys_end_only_for_owned_guilds(database: Database) -> None:
+    ids = {}
+    for guild_id in (2 << 22, 3 << 22):
+        dialogue = await dialogues_db.create(database, guild_id, 1, draft(), NOW)
+        closed_at = int((NOW - timedelta(days=20)).timestamp())
+        await database.execute(
+            "UPDATE dialogues SET state = 'closed', closed_at = ? WHERE id = ?", (closed_at, dialogue.id)
+        )
+        assert await survey_db.ensure_secret(database, dialogue.id, b"s" * 32) is not None
+        ids[shard_of(guild_id, 2)] = dialogue.id
+    assert await survey_db.end_surveys(database, NOW, 14, Ownership(2, (1,))) == 1
+    # Shard 0's survey is untouched: it still hands out its secret; shard 1's never will again.
+    assert await survey_db.ensure_secret(database, ids[0], b"n" * 32) == b"s" * 32
+    assert await survey_db.ensure_secret(database, ids[1], b"n" * 32) is None

@@ -32,6 +32,7 @@ from bot.leasing import Leases
 from bot.scheduler import Scheduler
 from db import Database
 from tests.conftest import World
+from tests.integration.support import is_ephemeral, last_reply
 from tests.integration.test_plan_import import OPENS, PLAN, import_plan
 
 T = TypeVar("T")
@@ -319,3 +320,22 @@ async def test_a_question_released_mid_dialogue_gets_one_thread_with_two_process
     names = [t.name for t in room.threads]
     assert sum(name.startswith("Who is missing") for name in names) == 1, names
     assert sum(name.startswith("What brought you") for name in names) == 1, names
+
+
+async def test_a_command_on_a_dialogue_another_process_is_working_on_says_to_try_again(world: World) -> None:
+    dialogue = await schedule(world)
+    now = world.env.now()
+    name = f"dialogue:{dialogue.id}"
+    assert await leases_db.claim(world.bot.database, name, "other-process", now, now + timedelta(minutes=5))
+    result = await world.fac.slash(world.general, "dialogue open", dialogue=str(dialogue.id))
+    reply = last_reply(result)
+    assert reply.startswith(f"Another instance of the bot is working on dialogue #{dialogue.id} right now."), reply
+    assert is_ephemeral(result)
+    assert channel_posts(world) == 0  # nothing made
+    still = await dialogues_db.get(world.bot.database, dialogue.id)
+    assert still is not None and still.state is State.SCHEDULED
+    # Once the other process is done, the same command works.
+    assert await leases_db.release(world.bot.database, name, "other-process")
+    await world.fac.slash(world.general, "dialogue open", dialogue=str(dialogue.id))
+    opened = await dialogues_db.get(world.bot.database, dialogue.id)
+    assert opened is not None and opened.state is State.OPEN
