@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import os
 import sys
@@ -12,6 +13,7 @@ from collections.abc import Callable, Sequence
 import discord
 
 from .config import ConfigError, Settings, load_settings
+from .domain.sharding import MAX_SHARD_COUNT, ShardSpecError, parse_shards
 from .gateway import OPTIONAL_PERMISSIONS, REQUIRED_PERMISSIONS
 from .plan_cli import register as register_plan_commands
 from .record.cli import register as register_export_command
@@ -37,9 +39,39 @@ def _settings(path: str | None) -> Settings:
     return load_settings(path)
 
 
+def with_shards(settings: Settings, shard_count: int | None, shards: str | None) -> Settings:
+    """Apply ``--shard-count`` and ``--shards`` over the config's keys; raise ``ShardSpecError`` naming the flag."""
+    count = settings.shard_count if shard_count is None else shard_count
+    if shards is not None and count is None:
+        raise ShardSpecError("--shards needs --shard-count (the total number of shards across every process)")
+    if count is None:
+        return settings
+    if not 1 <= count <= MAX_SHARD_COUNT:
+        raise ShardSpecError(f"--shard-count: must be a whole number from 1 to {MAX_SHARD_COUNT}, not {count}")
+    if shards is not None:
+        ids = parse_shards(shards, count)
+    elif shard_count is not None and settings.shard_count != shard_count:
+        ids = ()  # a new total makes the config's list meaningless: run every shard unless --shards says
+    else:
+        ids = settings.shards
+    try:
+        changed = dataclasses.replace(settings, shard_count=count, shards=ids)
+        changed.validate()
+    except ConfigError as error:
+        raise ShardSpecError(str(error)) from None
+    return changed
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Start the bot with the token from the environment."""
     settings = _settings(args.config)
+    try:
+        settings = with_shards(settings, args.shard_count, args.shards)
+    except ShardSpecError as error:
+        text = str(error)
+        flag = "" if text.startswith("--") else "--shards: "
+        print(f"dialogue-bot: {flag}{text}", file=sys.stderr)
+        return EXIT_USAGE
     token = os.environ.get(settings.token_env, "").strip()
     if not token:
         print(
@@ -52,6 +84,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .app import create_bot
 
     bot = create_bot(settings)
+    if settings.ownership is not None:
+        log.info("Running shards %s of %d", list(settings.ownership.ids), settings.ownership.count)
     # log_handler=None: logging is configured above, and the token is never logged.
     bot.run(token, log_handler=None)
     return 0
@@ -96,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="start the bot (token from the environment)")
     run.add_argument("--config", metavar="PATH", help="TOML config file (default: ./config.toml if present)")
+    run.add_argument(
+        "--shard-count", type=int, metavar="N", help="total gateway shards across every process (config: shard_count)"
+    )
+    run.add_argument(
+        "--shards", metavar="IDS", help="the shards this process runs, e.g. 0-3 or 0,2 (default: all; config: shards)"
+    )
     run.set_defaults(handler=cmd_run)
 
     check = commands.add_parser("check", help="validate the config and the database")

@@ -17,6 +17,7 @@ from .clock import Clock, default_clock
 from .config import Settings
 from .gateway import Gateway
 from .leaders import LeaderService
+from .leasing import Leases, process_owner
 from .plans import PlanService
 from .record.retention import RetentionService
 from .scheduler import Scheduler
@@ -25,7 +26,7 @@ from .services import DialogueService
 from .survey import SurveyService
 from .withdrawal import WithdrawalService
 
-__all__ = ("DialogueBot", "create_bot", "is_facilitator")
+__all__ = ("DialogueBot", "ShardedDialogueBot", "create_bot", "is_facilitator")
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,11 @@ class DialogueBot(commands.Bot):
             tree_cls=DialogueTree,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            **_shard_options(settings),
         )
         self.settings = settings
+        # This process's name as the owner of leases in the shared database (unique per bot object).
+        self.lease_owner = process_owner()
         self.clock = clock
         self.scheduler = Scheduler(clock)
         self.gateway = Gateway(self)
@@ -167,7 +171,10 @@ class DialogueBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Open the database, build every service once, load the cogs, rebuild the schedule."""
         self._database = await Database.connect(self.settings.database)
-        self._services = _Services.build(self._database, self.gateway, self.scheduler, self.clock, self.settings)
+        leases = Leases(self._database, self.clock, self.lease_owner)
+        self._services = _Services.build(
+            self._database, self.gateway, self.scheduler, self.clock, self.settings, leases
+        )
         self.scheduler.start()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
@@ -214,6 +221,18 @@ class DialogueBot(commands.Bot):
             self._database = None
 
 
+class ShardedDialogueBot(DialogueBot, commands.AutoShardedBot):
+    """The same bot over several gateway shards (``shard_count`` set): ``create_bot`` picks it from the settings."""
+
+
+def _shard_options(settings: Settings) -> dict[str, Any]:
+    """The sharding arguments for discord.py's constructor: none unsharded, else the count and this process's ids."""
+    ownership = settings.ownership
+    if ownership is None:
+        return {}
+    return {"shard_count": ownership.count, "shard_ids": list(ownership.ids)}
+
+
 @dataclass(frozen=True, slots=True)
 class _Services:
     """Every use-case service, built together so each gets its collaborators passed in."""
@@ -229,12 +248,20 @@ class _Services:
 
     @classmethod
     def build(
-        cls, database: Database, gateway: Gateway, scheduler: Scheduler, clock: Clock, settings: Settings
+        cls,
+        database: Database,
+        gateway: Gateway,
+        scheduler: Scheduler,
+        clock: Clock,
+        settings: Settings,
+        leases: Leases | None = None,
     ) -> _Services:
         leaders = LeaderService(database, gateway, scheduler, clock, settings)
         notices = SummaryNotices(database, gateway, clock)
-        dialogues = DialogueService(database, gateway, scheduler, clock, settings, leaders=leaders, notices=notices)
-        survey = SurveyService(database, clock, settings.survey_days)
+        dialogues = DialogueService(
+            database, gateway, scheduler, clock, settings, leaders=leaders, notices=notices, leases=leases
+        )
+        survey = SurveyService(database, clock, settings.survey_days, settings.ownership)
         plans = PlanService(database, dialogues, settings.default_checkin_hour, leaders, survey)
         return cls(
             dialogues=dialogues,
@@ -252,4 +279,5 @@ def create_bot(settings: Settings | None = None, clock: Clock | None = None) -> 
     """Build the bot: the one way tests, the CLI and the rehearsal get one."""
     resolved = settings or Settings()
     resolved.validate()
-    return DialogueBot(resolved, clock or default_clock)
+    kind = DialogueBot if resolved.shard_count is None else ShardedDialogueBot
+    return kind(resolved, clock or default_clock)

@@ -8,8 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from db.shards import Ownership
+
 from .domain.errors import InvalidInput
 from .domain.parsing import parse_duration, parse_timezone
+from .domain.sharding import MAX_SHARD_COUNT, ShardSpecError, parse_shards
 from .domain.survey import MAX_SURVEY_DAYS
 
 __all__ = ("ConfigError", "Settings", "load_settings")
@@ -45,6 +48,10 @@ class Settings:
     keep_transcripts_days: int | None = None
     # A dialogue that keeps taking comments until its summary locks anyway this many days after its close.
     comments_limit_days: int = 30
+    # Gateway sharding: the total number of shards (None: one unsharded connection), and the ones this process
+    # runs (empty: all of them). The process acts only for the guilds its shards own.
+    shard_count: int | None = None
+    shards: tuple[int, ...] = ()
 
     @property
     def default_duration_delta(self) -> timedelta:
@@ -60,6 +67,13 @@ class Settings:
     def unanswered_after_delta(self) -> timedelta:
         """How long a post waits before a leader's check-in lists it as unanswered."""
         return parse_duration(self.unanswered_after, "unanswered_after")
+
+    @property
+    def ownership(self) -> Ownership | None:
+        """The shards this process runs, out of how many (None: unsharded, it acts for every guild)."""
+        if self.shard_count is None:
+            return None
+        return Ownership(self.shard_count, self.shards or tuple(range(self.shard_count)))
 
     def validate(self) -> None:
         """Raise ``ConfigError`` naming the first bad key."""
@@ -81,6 +95,14 @@ class Settings:
             raise ConfigError("keep_transcripts_days: must be a whole number of days from 1 to 36500, or 0 to keep")
         if not 1 <= self.comments_limit_days <= 365:
             raise ConfigError("comments_limit_days: must be a whole number of days from 1 to 365")
+        if self.shard_count is not None and not 1 <= self.shard_count <= MAX_SHARD_COUNT:
+            raise ConfigError(f"shard_count: must be a whole number from 1 to {MAX_SHARD_COUNT}")
+        if self.shards and self.shard_count is None:
+            raise ConfigError("shards: needs shard_count (the total number of shards across every process)")
+        if self.shard_count is not None and any(not 0 <= shard < self.shard_count for shard in self.shards):
+            raise ConfigError(
+                f"shards: with shard_count = {self.shard_count} the ids go from 0 to {self.shard_count - 1}"
+            )
         if not self.facilitator_role.strip():
             raise ConfigError("facilitator_role: must not be empty")
         if not self.category.strip() or len(self.category) > 100:
@@ -103,6 +125,8 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "activity_chart": bool,
     "keep_transcripts_days": int,
     "comments_limit_days": int,
+    "shard_count": int,
+    "shards": str,
 }
 
 
@@ -133,6 +157,12 @@ def load_settings(path: str | Path | None) -> Settings:
         if not all(isinstance(item, int) and not isinstance(item, bool) and item > 0 for item in ids):
             raise ConfigError("guild_ids: expected a list of server ids (whole numbers)")
         values["guild_ids"] = tuple(ids)
+    if values.get("shard_count") == 0:
+        values["shard_count"] = None
+    if values.get("shards") == "":
+        del values["shards"]
+    if "shards" in values:
+        values["shards"] = _shards(values["shards"], values.get("shard_count"))
     if values.get("keep_transcripts_days") == 0:
         values["keep_transcripts_days"] = None
     if values.get("log_channel") == "":
@@ -142,6 +172,16 @@ def load_settings(path: str | Path | None) -> Settings:
     settings = Settings(**values)
     settings.validate()
     return settings
+
+
+def _shards(text: str, shard_count: int | None) -> tuple[int, ...]:
+    """Parse the ``shards`` key ("0-3", "0,2") against ``shard_count``; raise ``ConfigError`` naming it."""
+    if shard_count is None:
+        raise ConfigError("shards: needs shard_count (the total number of shards across every process)")
+    try:
+        return parse_shards(text, shard_count)
+    except ShardSpecError as error:
+        raise ConfigError(f"shards: {error}") from None
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:

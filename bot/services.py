@@ -30,6 +30,7 @@ from .domain.progress import Progress, Step
 from .events import EventSync, ScheduledEvents
 from .gateway import Gateway
 from .leaders import LeaderService
+from .leasing import Leases, StepBusy, process_owner
 from .opening import Opening
 from .proxy import ProxyPosts, ProxyTarget
 from .recording import IncomingPost, Recorder
@@ -71,8 +72,12 @@ class DialogueService:
         *,
         leaders: LeaderService,
         notices: SummaryNotices | None = None,
+        leases: Leases | None = None,
     ) -> None:
         self.db = database
+        # Several processes may share the database: each acts only for its shards' guilds, one step at a time.
+        self.ownership = settings.ownership
+        self.leases = leases or Leases(database, clock, process_owner())
         self.gateway = gateway
         self.scheduler = scheduler
         self.clock = clock
@@ -100,11 +105,11 @@ class DialogueService:
             TIMER_JOB,
             scheduler,
             clock,
-            next_due=lambda: dialogues_db.earliest_wake(self.db, self._due.in_flight),
+            next_due=lambda: dialogues_db.earliest_wake(self.db, self._due.in_flight, self.ownership),
             run_due=self._run_timer,
         )
         self._due = Dispatcher(
-            due=lambda now, limit, excluding: dialogues_db.due_for_wake(self.db, now, limit, excluding),
+            due=lambda now, limit, excluding: dialogues_db.due_for_wake(self.db, now, limit, excluding, self.ownership),
             due_at=lambda dialogue_id: dialogues_db.wake_at(self.db, dialogue_id),
             handle=self.run_due,
             postpone=lambda dialogue_id, when: dialogues_db.set_wake(self.db, dialogue_id, when),
@@ -191,7 +196,7 @@ class DialogueService:
         whose whole window passed is missed); open dialogues resume their opening steps and catch up on what was
         posted meanwhile; closed ones whose closing was interrupted finish it.
         """
-        resumed = await dialogues_db.resume_all(self.db, self.clock())
+        resumed = await dialogues_db.resume_all(self.db, self.clock(), self.ownership)
         await self.timer.arm()
         log.info("Dialogue timer armed at %s; %d open or closing dialogues resume", self.timer.armed_at, resumed)
 
@@ -225,7 +230,7 @@ class DialogueService:
     @asynccontextmanager
     async def _step(self, dialogue_id: int) -> AsyncIterator[None]:
         """Run a use-case alone on its dialogue (its lock), then store the dialogue's next wake-up, however it ended."""
-        async with self._busy(), self._locks(dialogue_id):
+        async with self._busy(), self._locks(dialogue_id), self.leases.dialogue(dialogue_id):
             try:
                 yield
             finally:
@@ -262,8 +267,19 @@ class DialogueService:
             try:
                 async with self._step(dialogue_id):
                     await self._run_due(dialogue_id)
+            except StepBusy as busy:
+                await self._after_lease(busy)
             except Exception as error:
                 await self._job_failed(dialogue_id, None, error)
+
+    async def _after_lease(self, busy: StepBusy) -> None:
+        """Another process runs this dialogue's step: look again when its lease would expire, had it crashed."""
+        retry = (busy.until or self.clock()) + timedelta(seconds=1)
+        log.info("Dialogue %s: another process holds its lease; looking again at %s", busy.dialogue_id, retry)
+        current = await dialogues_db.wake_at(self.db, busy.dialogue_id)
+        if current is not None and current <= self.clock():
+            await dialogues_db.set_wake(self.db, busy.dialogue_id, retry)
+        self.timer.poke(retry)
 
     async def _run_due(self, dialogue_id: int) -> None:
         dialogue = await dialogues_db.get(self.db, dialogue_id)
@@ -567,6 +583,9 @@ class DialogueService:
             try:
                 async with self._step(dialogue_id):
                     return await self._finish_close(dialogue_id)
+            except StepBusy as busy:
+                await self._after_lease(busy)
+                return None
             except Exception as error:
                 await self._job_failed(dialogue_id, "finish closing", error)
                 return None

@@ -9,6 +9,7 @@ from datetime import datetime
 import db.dialogues as dialogues_db
 import db.survey as survey_db
 from db import Database
+from db.shards import Ownership
 
 from . import render_survey
 from .clock import Clock
@@ -61,10 +62,12 @@ class SurveySummary:
 class SurveyService:
     """Takes anonymous feedback after a dialogue closes and sums it up for facilitators."""
 
-    def __init__(self, database: Database, clock: Clock, default_days: int) -> None:
+    def __init__(self, database: Database, clock: Clock, default_days: int, ownership: Ownership | None = None) -> None:
         self.db = database
         self.clock = clock
         self.default_days = default_days
+        # Only the surveys of this process's shards' guilds (another process ends the others).
+        self.ownership = ownership
 
     # ----- the plan's settings -------------------------------------------------------------------
 
@@ -139,7 +142,7 @@ class SurveyService:
 
     async def end_due(self) -> int:
         """Forget the secret and respondent hashes of every survey that has ended (one statement each)."""
-        ended = await survey_db.end_surveys(self.db, self.clock(), self.default_days)
+        ended = await survey_db.end_surveys(self.db, self.clock(), self.default_days, self.ownership)
         if ended:
             log.info("Survey hashes forgotten for %d ended surveys", ended)
         return ended

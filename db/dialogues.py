@@ -10,6 +10,7 @@ from bot.domain.models import AfterClose, BotMessageKind, Dialogue, DialogueDraf
 from bot.domain.progress import Progress
 
 from .connection import Database, Row
+from .shards import Ownership, owned
 from .timeutil import from_epoch, maybe_from_epoch, to_epoch
 
 __all__ = (
@@ -492,21 +493,28 @@ def _excluding(ids: Collection[int]) -> tuple[str, list[int]]:
     return f" AND id NOT IN ({', '.join('?' for _ in ids)})", sorted(ids)
 
 
-async def earliest_wake(db: Database, excluding: Collection[int] = ()) -> datetime | None:
-    """Return the earliest wake-up of any dialogue but a few ``excluding`` ones (read along the index)."""
+async def earliest_wake(
+    db: Database, excluding: Collection[int] = (), ownership: Ownership | None = None
+) -> datetime | None:
+    """Return the earliest wake-up of any owned dialogue but a few ``excluding`` ones (read along the index)."""
     condition, params = _excluding(excluding)
+    mine, owned_params = owned(ownership)
     row = await db.fetchone(
-        f"SELECT wake_at FROM dialogues WHERE wake_at IS NOT NULL{condition} ORDER BY wake_at LIMIT 1", params
+        f"SELECT wake_at FROM dialogues WHERE wake_at IS NOT NULL{condition}{mine} ORDER BY wake_at LIMIT 1",
+        [*params, *owned_params],
     )
     return maybe_from_epoch(row["wake_at"]) if row else None
 
 
-async def due_for_wake(db: Database, now: datetime, limit: int, excluding: Collection[int] = ()) -> list[int]:
-    """Return the ids of at most ``limit`` dialogues due by ``now``, earliest first, but a few ``excluding`` ones."""
+async def due_for_wake(
+    db: Database, now: datetime, limit: int, excluding: Collection[int] = (), ownership: Ownership | None = None
+) -> list[int]:
+    """Return the ids of at most ``limit`` owned dialogues due by ``now``, earliest first, but ``excluding`` ones."""
     condition, params = _excluding(excluding)
+    mine, owned_params = owned(ownership)
     rows = await db.fetchall(
-        f"SELECT id FROM dialogues WHERE wake_at <= ?{condition} ORDER BY wake_at, id LIMIT ?",
-        [to_epoch(now), *params, limit],
+        f"SELECT id FROM dialogues WHERE wake_at <= ?{condition}{mine} ORDER BY wake_at, id LIMIT ?",
+        [to_epoch(now), *params, *owned_params, limit],
     )
     return [row["id"] for row in rows]
 
@@ -521,13 +529,15 @@ async def earliest_release(db: Database, dialogue_id: int, after: datetime) -> d
     return maybe_from_epoch(row["release_at"]) if row else None
 
 
-async def resume_all(db: Database, now: datetime) -> int:
-    """Make every open dialogue, and every closed one whose closing is unfinished, due at ``now`` (at start-up).
+async def resume_all(db: Database, now: datetime, ownership: Ownership | None = None) -> int:
+    """Make every owned open dialogue, and every closed one whose closing is unfinished, due at ``now`` (start-up).
 
     One statement whatever the number of dialogues: open ones resume their opening steps and catch up on what
     was posted meanwhile, closed ones finish closing. Return how many rows it marked.
     """
+    mine, owned_params = owned(ownership)
     return await db.execute(
-        f"UPDATE dialogues SET wake_at = ? WHERE state = 'open' OR ({_CLOSING_UNFINISHED}) OR ({_SUMMARY_UNFINISHED})",
-        (to_epoch(now),),
+        "UPDATE dialogues SET wake_at = ? "
+        f"WHERE (state = 'open' OR ({_CLOSING_UNFINISHED}) OR ({_SUMMARY_UNFINISHED})){mine}",
+        (to_epoch(now), *owned_params),
     )

@@ -9,6 +9,7 @@ from bot.domain.models import State
 from bot.domain.reminders import Leader, Leadership, MemberZone, ZoneSource
 
 from .connection import Database, Row
+from .shards import Ownership, owned
 from .timeutil import from_epoch, maybe_from_epoch, to_epoch
 
 __all__ = (
@@ -107,11 +108,13 @@ async def leaderships(
     guild_id: int | None = None,
     user_id: int | None = None,
     closed_since: datetime | None = None,
+    ownership: Ownership | None = None,
 ) -> list[Leadership]:
     """Return active leaders of dialogues in ``states`` with everything planning needs, in one query.
 
     Narrowed to one dialogue, or to one member's leaderships in one server; ``closed_since`` adds the
-    dialogues closed at or after that instant (their thank-you may still be owed).
+    dialogues closed at or after that instant (their thank-you may still be owed); ``ownership`` keeps the
+    guilds of this process's shards.
     """
     marks = ", ".join("?" for _ in states)
     condition = f"(d.state IN ({marks})"
@@ -129,6 +132,9 @@ async def leaderships(
     if user_id is not None:
         condition += " AND l.user_id = ?"
         params.append(user_id)
+    mine, owned_params = owned(ownership, "d.guild_id")
+    condition += mine
+    params += owned_params
     rows = await db.fetchall(
         "SELECT l.dialogue_id, d.guild_id, l.user_id, l.added_at, d.state, d.opens_at, d.closes_at, d.opened_at, "
         "d.closed_at, d.timezone, m.timezone AS member_timezone, m.checkin_hour AS member_hour, "

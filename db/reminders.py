@@ -8,6 +8,7 @@ from datetime import datetime
 from bot.domain.reminders import PLANNED_KINDS, Kind, Owed, Reminder, ReminderState, Via
 
 from .connection import Database, Row
+from .shards import Ownership, owned
 from .timeutil import from_epoch, maybe_from_epoch, to_epoch
 
 __all__ = (
@@ -181,18 +182,58 @@ async def get_reminder(db: Database, reminder_id: int) -> Reminder | None:
     return _reminder(row) if row else None
 
 
-async def due(db: Database, now: datetime, limit: int) -> list[Reminder]:
-    """Return up to ``limit`` pending reminders whose time to be tried has come, soonest first."""
+def _owned_dialogues(ownership: Ownership | None) -> tuple[str, list[int]]:
+    """An ``AND dialogue_id IN (...)`` condition keeping reminders of owned guilds' dialogues (empty: all)."""
+    if ownership is None:
+        return "", []
+    mine, params = owned(ownership)
+    return f" AND dialogue_id IN (SELECT id FROM dialogues WHERE 1 = 1{mine})", params
+
+
+async def due(db: Database, now: datetime, limit: int, ownership: Ownership | None = None) -> list[Reminder]:
+    """Return up to ``limit`` pending reminders (of owned guilds) whose time to be tried has come, soonest first."""
+    mine, params = _owned_dialogues(ownership)
     rows = await db.fetchall(
-        f"SELECT {_COLUMNS} FROM reminders WHERE state = ? AND wake_at <= ? ORDER BY wake_at, id LIMIT ?",
-        (_PENDING, to_epoch(now), limit),
+        f"SELECT {_COLUMNS} FROM reminders WHERE state = ? AND wake_at <= ?{mine} ORDER BY wake_at, id LIMIT ?",
+        (_PENDING, to_epoch(now), *params, limit),
     )
     return [_reminder(row) for row in rows]
 
 
-async def next_wake(db: Database) -> datetime | None:
-    """Return when the earliest pending reminder is to be tried, or None if nothing is pending."""
-    row = await db.fetchone("SELECT MIN(wake_at) AS wake FROM reminders WHERE state = ?", (_PENDING,))
+async def claim_due(
+    db: Database, now: datetime, until: datetime, limit: int, ownership: Ownership | None = None
+) -> list[Reminder]:
+    """Lease up to ``limit`` due pending reminders to this process until ``until``, soonest first.
+
+    The lease is the row's own ``wake_at``, moved to ``until``: no other process sees the row due before then,
+    and if this one dies it falls due again then. Delivery itself still claims the row (pending -> sent) before
+    sending, so a lease that runs out mid-delivery can never make a DM go twice. On PostgreSQL one statement
+    takes the rows with ``FOR UPDATE SKIP LOCKED``; elsewhere each row is taken by compare-and-set.
+    """
+    mine, params = _owned_dialogues(ownership)
+    if getattr(db, "dialect", "sqlite") == "postgresql":
+        rows = await db.returning(
+            f"UPDATE reminders SET wake_at = ? WHERE id IN (SELECT id FROM reminders "
+            f"WHERE state = ? AND wake_at <= ?{mine} ORDER BY wake_at, id LIMIT ? FOR UPDATE SKIP LOCKED) "
+            f"RETURNING {_COLUMNS}",
+            (to_epoch(until), _PENDING, to_epoch(now), *params, limit),
+        )
+        return sorted((_reminder(row) for row in rows), key=lambda reminder: (reminder.due_at, reminder.id))
+    taken: list[Reminder] = []
+    for reminder in await due(db, now, limit, ownership):
+        changed = await db.execute(
+            "UPDATE reminders SET wake_at = ? WHERE id = ? AND state = ? AND wake_at <= ?",
+            (to_epoch(until), reminder.id, _PENDING, to_epoch(now)),
+        )
+        if changed == 1:
+            taken.append(reminder)
+    return taken
+
+
+async def next_wake(db: Database, ownership: Ownership | None = None) -> datetime | None:
+    """Return when the earliest pending reminder (of owned guilds) is to be tried, or None if nothing is pending."""
+    mine, params = _owned_dialogues(ownership)
+    row = await db.fetchone(f"SELECT MIN(wake_at) AS wake FROM reminders WHERE state = ?{mine}", (_PENDING, *params))
     return maybe_from_epoch(row["wake"]) if row else None
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .connection import Database
+from .shards import Ownership, owned
 from .timeutil import maybe_from_epoch, to_epoch
 
 __all__ = ("Retention", "due", "next_due", "purge", "retention")
@@ -27,19 +28,22 @@ class Retention:
 _BASE = "COALESCE(summary_posted_at, closed_at)"
 
 
-async def next_due(db: Database, keep: timedelta) -> datetime | None:
-    """The earliest instant a kept transcript falls due for purging."""
+async def next_due(db: Database, keep: timedelta, ownership: Ownership | None = None) -> datetime | None:
+    """The earliest instant a kept transcript (of an owned guild) falls due for purging."""
     base = _BASE
-    row = await db.fetchone(f"SELECT MIN({base}) AS earliest FROM dialogues WHERE {_KEPT}")
+    mine, params = owned(ownership)
+    row = await db.fetchone(f"SELECT MIN({base}) AS earliest FROM dialogues WHERE {_KEPT}{mine}", params)
     earliest = maybe_from_epoch(row["earliest"] if row else None)
     return None if earliest is None else earliest + keep
 
 
-async def due(db: Database, now: datetime, keep: timedelta) -> list[int]:
-    """The dialogues whose transcript is due for purging at ``now``, oldest first."""
+async def due(db: Database, now: datetime, keep: timedelta, ownership: Ownership | None = None) -> list[int]:
+    """The dialogues (of owned guilds) whose transcript is due for purging at ``now``, oldest first."""
     base = _BASE
+    mine, params = owned(ownership)
     rows = await db.fetchall(
-        f"SELECT id FROM dialogues WHERE {_KEPT} AND {base} <= ? ORDER BY {base}, id", (to_epoch(now - keep),)
+        f"SELECT id FROM dialogues WHERE {_KEPT} AND {base} <= ?{mine} ORDER BY {base}, id",
+        (to_epoch(now - keep), *params),
     )
     return [row["id"] for row in rows]
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from bot.domain.survey import SurveyConfig, SurveyResponse
 
 from .connection import Database
+from .shards import Ownership, owned
 from .timeutil import to_epoch
 
 __all__ = (
@@ -105,7 +106,7 @@ async def responses(db: Database, dialogue_id: int) -> list[SurveyResponse]:
     return [SurveyResponse(row["rating"], (row["answer_1"], row["answer_2"], row["answer_3"])) for row in rows]
 
 
-async def end_surveys(db: Database, now: datetime, default_days: int) -> int:
+async def end_surveys(db: Database, now: datetime, default_days: int, ownership: Ownership | None = None) -> int:
     """Forget the secret and respondent hashes of every survey that has ended; return how many surveys.
 
     A survey ends ``days`` (its own, else ``default_days``) after its dialogue closed. Afterwards nothing stored
@@ -116,7 +117,9 @@ async def end_surveys(db: Database, now: datetime, default_days: int) -> int:
         "WHERE s.secret IS NOT NULL AND d.closed_at IS NOT NULL "
         "AND d.closed_at + COALESCE(s.days, ?) * 86400 <= ?"
     )
-    params = (default_days, to_epoch(now))
+    mine, owned_params = owned(ownership, "d.guild_id")
+    ended += mine
+    params = (default_days, to_epoch(now), *owned_params)
     async with db.transaction():
         await db.execute(
             f"UPDATE survey_responses SET respondent = NULL WHERE respondent IS NOT NULL AND dialogue_id IN ({ended})",

@@ -130,7 +130,9 @@ class Planner:
         and thank-you rows an interrupted run did not make are made (a row already made is left as it is).
         """
         now = self.clock()
-        everyone = await leaders_db.leaderships(self.db, LIVE_STATES, closed_since=now - DAY)
+        everyone = await leaders_db.leaderships(
+            self.db, LIVE_STATES, closed_since=now - DAY, ownership=self.settings.ownership
+        )
         await self.replan(everyone)
         opened = [one for one in everyone if one.state is State.OPEN and one.leaders_thread_id is not None]
         closed = [one for one in everyone if one.state is State.CLOSED]

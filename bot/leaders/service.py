@@ -40,7 +40,7 @@ class LeaderService:
     ) -> None:
         self.db = database
         self.clock = clock
-        self.timer = ReminderTimer(database, scheduler, clock, self.deliver)
+        self.timer = ReminderTimer(database, scheduler, clock, self.deliver, settings.ownership)
         self.planner = Planner(database, clock, settings, self.timer)
         self.backstage = LeadersThread(database, gateway, clock, settings)
         self.courier = Courier(database, gateway, clock, settings, self.backstage, self.planner, self.timer)

@@ -14,8 +14,11 @@ from datetime import datetime, timedelta
 
 import db.reminders as reminders_db
 from db import Database
+from db.shards import Ownership
 
 from ..clock import Clock
+from ..domain.reminders import Reminder
+from ..leasing import LEASE_TTL
 from ..scheduler import Scheduler
 from ..timer import DurableTimer
 
@@ -39,21 +42,25 @@ class ReminderTimer(DurableTimer):
         scheduler: Scheduler,
         clock: Clock,
         deliver: Callable[[int], Awaitable[object]],
+        ownership: Ownership | None = None,
     ) -> None:
         super().__init__(
             JOB_ID,
             scheduler,
             clock,
-            next_due=lambda: reminders_db.next_wake(database),
+            next_due=lambda: reminders_db.next_wake(database, ownership),
             run_due=self._deliver_due,
             after_error=_AFTER_ERROR,
         )
         self.db = database
         self._deliver = deliver
+        # Only the reminders of this process's shards' guilds; each batch is leased (its rows' wake_at moved on)
+        # so that a process running the same shards by mistake never takes the same rows at the same time.
+        self.ownership = ownership
 
     async def _deliver_due(self, now: datetime) -> None:
         tried: set[int] = set()
-        while not self.stopping and (rows := await reminders_db.due(self.db, self.clock(), _BATCH)):
+        while not self.stopping and (rows := await self._claim()):
             for row in rows:
                 if self.stopping:
                     return
@@ -67,3 +74,8 @@ class ReminderTimer(DurableTimer):
                 except Exception:
                     log.exception("Leader reminder %s: delivery failed; trying again later", row.id)
                     await reminders_db.postpone(self.db, row.id, self.clock() + _AFTER_ERROR)
+
+    async def _claim(self) -> list[Reminder]:
+        """Lease the next batch of due rows to this process (a crash leaves them due again when it runs out)."""
+        now = self.clock()
+        return await reminders_db.claim_due(self.db, now, now + LEASE_TTL, _BATCH, self.ownership)

@@ -40,6 +40,8 @@ class RetentionService:
         self._clock = clock
         days = settings.keep_transcripts_days
         self.keep: timedelta | None = None if days is None else timedelta(days=days)
+        # Only the dialogues of this process's shards' guilds (another process purges the others).
+        self.ownership = settings.ownership
         self.timer = DurableTimer(JOB_ID, scheduler, clock, next_due=self._next_due, run_due=self._purge_due)
 
     async def start(self) -> None:
@@ -65,14 +67,14 @@ class RetentionService:
     async def _next_due(self) -> datetime | None:
         if self.keep is None:
             return None
-        earliest = await retention_db.next_due(self._db, self.keep)
+        earliest = await retention_db.next_due(self._db, self.keep, self.ownership)
         daily = self._clock() + DAILY
         return daily if earliest is None else min(earliest, daily)
 
     async def _purge_due(self, now: datetime) -> None:
         if self.keep is None:
             return
-        for dialogue_id in await retention_db.due(self._db, now, self.keep):
+        for dialogue_id in await retention_db.due(self._db, now, self.keep, self.ownership):
             if self.timer.stopping:
                 return
             emptied = await retention_db.purge(self._db, dialogue_id, self._clock())

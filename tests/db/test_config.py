@@ -77,6 +77,8 @@ def test_every_key(tmp_path: Path) -> None:
         activity_chart = false
         keep_transcripts_days = 90
         comments_limit_days = 14
+        shard_count = 4
+        shards = "0,2-3"
         """,
     )
     settings = load_settings(path)
@@ -96,6 +98,8 @@ def test_every_key(tmp_path: Path) -> None:
         activity_chart=False,
         keep_transcripts_days=90,
         comments_limit_days=14,
+        shard_count=4,
+        shards=(0, 2, 3),
     )
     assert settings.default_duration_delta == timedelta(days=9)
 
@@ -117,6 +121,8 @@ def test_the_test_covers_every_setting() -> None:
         "activity_chart",
         "keep_transcripts_days",
         "comments_limit_days",
+        "shard_count",
+        "shards",
     }
 
 
