@@ -19,18 +19,13 @@ import asyncpg
 
 from .connection import Database, Params, Row, _migrations, mask_url
 
-__all__ = ("PostgresDatabase", "adapt", "is_postgres_url")
+__all__ = ("PostgresDatabase", "adapt")
 
 log = logging.getLogger(__name__)
 
 # A migration's version row is written by every process that starts; this lock keeps two from racing.
 _MIGRATION_LOCK = 0x6469616C  # "dial"
 _COUNT = re.compile(r"(\d+)$")
-
-
-def is_postgres_url(location: str) -> bool:
-    """Whether a configured ``database`` names a PostgreSQL server rather than a SQLite file."""
-    return location.startswith(("postgresql://", "postgres://"))
 
 
 @functools.lru_cache(maxsize=1024)

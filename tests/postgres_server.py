@@ -1,11 +1,13 @@
 """A throwaway PostgreSQL server for the tests: initdb into a temporary directory, listening on a unix socket there.
 
 The server runs as an unprivileged user (PostgreSQL refuses root): the current user, or ``nobody`` when the tests
-run as root. Found through ``DIALOGUE_PG_BIN`` (a folder), ``PATH`` or ``/usr/lib/postgresql/*/bin``.
+run as root. Found in ``DIALOGUE_PG_BIN`` (a folder; when set, the only one looked at), on ``PATH`` or in
+``/usr/lib/postgresql/*/bin``.
 """
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import pwd
@@ -40,9 +42,10 @@ class Server:
 
 def find_bin() -> Path | None:
     """The folder holding initdb and pg_ctl, or None when PostgreSQL is not installed."""
+    if os.environ.get("DIALOGUE_PG_BIN"):  # when set, the only place looked at
+        candidates = [Path(os.environ["DIALOGUE_PG_BIN"])]
+        return candidates[0] if (candidates[0] / "initdb").exists() and (candidates[0] / "pg_ctl").exists() else None
     candidates = []
-    if os.environ.get("DIALOGUE_PG_BIN"):
-        candidates.append(Path(os.environ["DIALOGUE_PG_BIN"]))
     found = shutil.which("initdb")
     if found:
         candidates.append(Path(found).parent)
@@ -53,8 +56,12 @@ def find_bin() -> Path | None:
     return None
 
 
-def start(bin: Path) -> Server:
-    """Start a fresh server; raise ``RuntimeError`` with its log if it does not come up."""
+def start(bin: Path, *, durable: bool = False) -> Server:
+    """Start a fresh server; raise ``RuntimeError`` with its log if it does not come up.
+
+    ``durable`` keeps fsync on (for benchmarks); commits are still not waited for (synchronous_commit=off),
+    which is what SQLite's WAL with synchronous=NORMAL gives the bot.
+    """
     folder = Path(tempfile.mkdtemp(prefix="dialogue-pg-"))
     prefix: tuple[str, ...] = ()
     if os.geteuid() == 0:
@@ -83,7 +90,9 @@ def start(bin: Path) -> Server:
             text=True,
         )
         # Durability is not wanted in a throwaway server: fsync off makes CREATE DATABASE and commits fast.
-        options = f"-k {folder} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        options = f"-k {folder} -c listen_addresses='' -c synchronous_commit=off"
+        if not durable:
+            options += " -c fsync=off -c full_page_writes=off"
         subprocess.run(
             [*prefix, str(bin / "pg_ctl"), "start", "-D", str(data), "-l", str(log), "-w", "-t", "30", "-o", options],
             check=True,
@@ -94,4 +103,7 @@ def start(bin: Path) -> Server:
         detail = (error.stderr or "") + (log.read_text() if log.exists() else "")
         shutil.rmtree(folder, ignore_errors=True)
         raise RuntimeError(f"could not start PostgreSQL from {bin}: {detail}") from error
-    return Server(folder, prefix, bin)
+    server = Server(folder, prefix, bin)
+    # Also stopped if the session ends without finishing its fixtures (an interrupt, sys.exit).
+    atexit.register(server.stop)
+    return server
