@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .connection import Database, Row
@@ -119,7 +119,10 @@ async def search(
         rows = await db.fetchall(
             "SELECT p.message_id, p.dialogue_id, d.title AS dialogue_title, d.channel_id, p.thread_id, "
             "t.title AS thread_title, (p.thread_id IS NULL OR t.starter_message_id = p.message_id) AS top_level, "
-            "p.author_name, p.created_at, ts_headline('simple', p.content, q.query, ?) AS excerpt "
+            "p.author_name, p.created_at, p.content, "
+            # A post short enough is its own excerpt, every match marked (as FTS5's snippet gives it).
+            "ts_headline('simple', p.content, q.query, CASE WHEN "
+            "cardinality(regexp_split_to_array(btrim(p.content), '\\s+')) <= ? THEN ? ELSE ? END) AS excerpt "
             "FROM posts p CROSS JOIN (SELECT to_tsquery('simple', ?) AS query) q "
             "JOIN dialogues d ON d.id = p.dialogue_id "
             "LEFT JOIN threads t ON t.thread_id = p.thread_id "
@@ -129,9 +132,10 @@ async def search(
             f"AND p.dialogue_id IN ({marks}) "
             # Rank normalised by the post's length (1: divided by 1 + its log), as bm25 favours short matches.
             "ORDER BY ts_rank(to_tsvector('simple', p.content), q.query, 1) DESC, p.message_id LIMIT ? OFFSET ?",
-            (_HEADLINE, query, *ids, per_page + 1, page * per_page),
+            (_EXCERPT_WORDS, _HIGHLIGHT_ALL, _HEADLINE, query, *ids, per_page + 1, page * per_page),
         )
-        return HitPage(tuple(_hit(row) for row in rows[:per_page]), page, len(rows) > per_page)
+        hits = tuple(replace(hit, excerpt=_ellipsed(hit.excerpt, row["content"])) for hit, row in _hits(rows, per_page))
+        return HitPage(hits, page, len(rows) > per_page)
     try:
         rows = await db.fetchall(
             "SELECT p.message_id, p.dialogue_id, d.title AS dialogue_title, d.channel_id, p.thread_id, "
@@ -159,6 +163,7 @@ _HEADLINE = (
     f"StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords={_EXCERPT_WORDS}, MinWords={_EXCERPT_WORDS // 2}, "
     "MaxFragments=1, FragmentDelimiter=…"
 )
+_HIGHLIGHT_ALL = f"StartSel={MATCH_START}, StopSel={MATCH_END}, HighlightAll=true"
 _TERM = re.compile(r'"((?:[^"]|"")*)"( \*)?')
 _WORD = re.compile(r"\w+")
 _ONE = r'"(?:[^"]|"")*"(?: \*)?'
@@ -181,6 +186,20 @@ def _tsquery(expression: str) -> str:
             words[-1] += ":*"
         terms.append("(" + " <-> ".join(words) + ")")
     return " & ".join(terms)
+
+
+def _hits(rows: list[Row], per_page: int) -> list[tuple[Hit, Row]]:
+    return [(_hit(row), row) for row in rows[:per_page]]
+
+
+def _ellipsed(excerpt: str, content: str) -> str:
+    """``…`` where ts_headline cut the post's text, at either end (FTS5's snippet marks cuts the same way)."""
+    plain = excerpt.replace(MATCH_START, "").replace(MATCH_END, "")
+    if not plain:
+        return excerpt
+    start = "" if content.lstrip().startswith(plain) else "…"
+    end = "" if content.rstrip().endswith(plain) else "…"
+    return start + excerpt + end
 
 
 def _hit(row: Row) -> Hit:

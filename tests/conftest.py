@@ -48,9 +48,15 @@ def postgres_server() -> Iterator[pg.Server]:
 
 
 @pytest.fixture
-def backend() -> str:
-    """The storage backend of a test: SQLite unless the test is parametrised over ``BACKENDS``."""
-    return "sqlite"
+def backend(request: pytest.FixtureRequest) -> str:
+    """The storage backend of a test: SQLite unless the test is parametrised over ``BACKENDS``.
+
+    ``DIALOGUE_TEST_BACKEND=postgresql`` runs every other test on PostgreSQL too (a wider, slower check; the
+    tests marked ``sqlite_only`` stay on SQLite).
+    """
+    if request.node.get_closest_marker("sqlite_only"):
+        return "sqlite"
+    return os.environ.get("DIALOGUE_TEST_BACKEND", "sqlite")
 
 
 @pytest.fixture
