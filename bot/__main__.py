@@ -9,10 +9,11 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 
 import discord
 
-from .config import ConfigError, Settings, load_settings
+from .config import ConfigError, Settings, is_database_url, load_settings
 from .domain.sharding import MAX_SHARD_COUNT, ShardSpecError, parse_shards
 from .gateway import OPTIONAL_PERMISSIONS, REQUIRED_PERMISSIONS
 from .plan_cli import register as register_plan_commands
@@ -104,13 +105,22 @@ def cmd_check(args: argparse.Namespace) -> int:
         finally:
             await database.close()
 
+    from db.connection import mask_url
+
+    shown = mask_url(settings.database)  # a URL's password is never printed
     try:
         version = asyncio.run(probe())
     except Exception as error:  # any failure to open the database is reported in one line
-        print(f"database: cannot open {settings.database}: {error}", file=sys.stderr)
+        print(f"database: cannot open {shown}: {_without_password(str(error), settings.database)}", file=sys.stderr)
         return 1
-    print(f"config OK; database {settings.database} at schema version {version}")
+    print(f"config OK; database {shown} at schema version {version}")
     return 0
+
+
+def _without_password(text: str, database: str) -> str:
+    """``text`` with the database URL's password (if the driver repeated it) replaced by ``***``."""
+    password = urlsplit(database).password if is_database_url(database) else None
+    return text.replace(password, "***") if password else text
 
 
 def invite_url(client_id: int) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,15 @@ from .domain.parsing import parse_duration, parse_timezone
 from .domain.sharding import MAX_SHARD_COUNT, ShardSpecError, parse_shards
 from .domain.survey import MAX_SURVEY_DAYS
 
-__all__ = ("ConfigError", "Settings", "load_settings")
+__all__ = ("DATABASE_URL_ENV", "ConfigError", "Settings", "is_database_url", "load_settings")
+
+# Overrides the config's ``database``: a PostgreSQL URL kept out of the config file (it holds a password).
+DATABASE_URL_ENV = "DIALOGUE_DATABASE_URL"
+
+
+def is_database_url(database: str) -> bool:
+    """Whether ``database`` names a PostgreSQL server (``postgresql://...``) rather than a SQLite file."""
+    return database.startswith(("postgresql://", "postgres://"))
 
 
 class ConfigError(Exception):
@@ -130,8 +140,18 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
 }
 
 
-def load_settings(path: str | Path | None) -> Settings:
-    """Read a TOML config (all keys optional); raise ``ConfigError`` naming any bad key."""
+def load_settings(path: str | Path | None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read a TOML config (all keys optional) and DIALOGUE_DATABASE_URL; raise ``ConfigError`` naming a bad key."""
+    settings = _load(path)
+    url = (os.environ if environ is None else environ).get(DATABASE_URL_ENV, "").strip()
+    if url:
+        if not is_database_url(url):
+            raise ConfigError(f"{DATABASE_URL_ENV}: expected a postgresql:// URL")
+        settings = replace(settings, database=url)
+    return settings
+
+
+def _load(path: str | Path | None) -> Settings:
     if path is None:
         settings = Settings()
         settings.validate()
@@ -167,7 +187,8 @@ def load_settings(path: str | Path | None) -> Settings:
         values["keep_transcripts_days"] = None
     if values.get("log_channel") == "":
         values["log_channel"] = None
-    if "database" in values and not Path(values["database"]).is_absolute():
+    database = values.get("database")
+    if database is not None and not is_database_url(database) and not Path(database).is_absolute():
         values["database"] = str((location.parent / values["database"]).resolve())
     settings = Settings(**values)
     settings.validate()

@@ -1,28 +1,59 @@
-"""One long-lived aiosqlite connection, with transactions and migrations."""
+"""The ``Database`` interface: one long-lived aiosqlite connection (or, for a ``postgresql://`` URL, asyncpg's pool
+in ``db/postgres.py``), with transactions and migrations."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import aiosqlite
 
-__all__ = ("Database", "Row")
+__all__ = ("Database", "Row", "mask_url")
 
 log = logging.getLogger(__name__)
 
-Row = aiosqlite.Row
 Params = Sequence[Any]
+
+
+class Row(Protocol):
+    """A result row of either backend (``sqlite3.Row`` or ``asyncpg.Record``): by column name or position."""
+
+    def __getitem__(self, key: str | int, /) -> Any:
+        """The value of one column."""
+        ...
+
+    def keys(self) -> Any:
+        """The column names."""
+        ...
+
+
+def mask_url(location: str) -> str:
+    """The configured database as it may be shown or logged: a URL's password replaced by ``***``."""
+    parts = urlsplit(location)
+    if not parts.scheme or parts.password is None:
+        return location
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 class Database:
     """The bot's storage. Statements run in series on aiosqlite's single worker thread."""
+
+    #: Which SQL the backend speaks, for the few statements written per dialect: "sqlite" or "postgresql".
+    dialect: ClassVar[str] = "sqlite"
+    #: What the driver raises when a constraint (unique, foreign key, not null) refuses a statement.
+    integrity_errors: ClassVar[tuple[type[Exception], ...]] = (sqlite3.IntegrityError,)
 
     def __init__(self, connection: aiosqlite.Connection, path: str) -> None:
         self._connection = connection
@@ -34,8 +65,15 @@ class Database:
 
     @classmethod
     async def connect(cls, path: str | Path) -> Database:
-        """Open (creating if needed) the database at ``path`` and apply pending migrations."""
+        """Open (creating if needed) the database at ``path`` and apply pending migrations.
+
+        A ``postgresql://`` URL opens that PostgreSQL database instead (``db/postgres.py``).
+        """
         location = str(path)
+        if location.startswith(("postgresql://", "postgres://")):
+            from .postgres import PostgresDatabase  # imported here: SQLite alone never needs asyncpg
+
+            return await PostgresDatabase.open(location)
         if location != ":memory:":
             Path(location).parent.mkdir(parents=True, exist_ok=True)
         connection = await aiosqlite.connect(location, isolation_level=None)
@@ -151,7 +189,7 @@ class Database:
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
         )
         applied = {row["version"] for row in await self.fetchall("SELECT version FROM schema_migrations")}
-        for migration in _migrations():
+        for migration in _migrations(self.dialect):
             if migration.version in applied:
                 continue
             async with self.transaction():
@@ -173,14 +211,19 @@ class _Migration:
     sql: str
 
 
-def _migrations() -> list[_Migration]:
-    """Every migration file, in version order."""
-    found = []
-    for entry in resources.files("db.migrations").iterdir():
-        if entry.name.endswith(".sql"):
-            number, _, rest = entry.name.partition("_")
-            found.append(_Migration(int(number), rest.removesuffix(".sql"), entry.read_text(encoding="utf-8")))
-    return sorted(found, key=lambda migration: migration.version)
+def _migrations(dialect: str = "sqlite") -> list[_Migration]:
+    """Every migration file, in version order; a dialect's own file (``migrations/<dialect>/``) wins over the shared."""
+    found: dict[int, _Migration] = {}
+    shared = resources.files("db.migrations")
+    folders = [shared, shared / dialect] if (shared / dialect).is_dir() else [shared]
+    for folder in folders:
+        for entry in folder.iterdir():
+            if entry.name.endswith(".sql"):
+                number, _, rest = entry.name.partition("_")
+                found[int(number)] = _Migration(
+                    int(number), rest.removesuffix(".sql"), entry.read_text(encoding="utf-8")
+                )
+    return sorted(found.values(), key=lambda migration: migration.version)
 
 
 def _statements(sql: str) -> list[str]:

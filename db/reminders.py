@@ -211,7 +211,7 @@ async def claim_due(
     takes the rows with ``FOR UPDATE SKIP LOCKED``; elsewhere each row is taken by compare-and-set.
     """
     mine, params = _owned_dialogues(ownership)
-    if getattr(db, "dialect", "sqlite") == "postgresql":
+    if db.dialect == "postgresql":
         rows = await db.returning(
             f"UPDATE reminders SET wake_at = ? WHERE id IN (SELECT id FROM reminders "
             f"WHERE state = ? AND wake_at <= ?{mine} ORDER BY wake_at, id LIMIT ? FOR UPDATE SKIP LOCKED) "

@@ -1,7 +1,10 @@
-"""Full-text search over recorded posts (SQLite FTS5), and the queries held for the result pages' buttons.
+"""Full-text search over recorded posts, and the queries held for the result pages' buttons.
 
-Everything FTS-specific is here and in migration 0017: the index ``posts_fts`` has ``posts`` as its external
-content and is kept in step by triggers, so only live posts (not deleted, not withdrawn, not purged) are found.
+Everything full-text-specific is here and in migration 0017. On SQLite the index ``posts_fts`` (FTS5) has
+``posts`` as its external content and is kept in step by triggers; on PostgreSQL a GIN expression index over
+``to_tsvector('simple', content)`` of live posts (``migrations/postgresql/0017``). Either way only live posts (not
+deleted, not withdrawn, not purged) are found. The query a person typed becomes ``match_expression``'s FTS5
+expression; on PostgreSQL ``_tsquery`` reads that same expression back into a ``tsquery``.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .connection import Database, Row
@@ -109,6 +112,30 @@ async def search(
         return HitPage((), page, False)
     ids = sorted(dialogue_ids)
     marks = ", ".join("?" for _ in ids)
+    if db.dialect == "postgresql":
+        query = _tsquery(expression)  # raises QuerySyntaxError as FTS5 would
+        if not query:
+            return HitPage((), page, False)
+        rows = await db.fetchall(
+            "SELECT p.message_id, p.dialogue_id, d.title AS dialogue_title, d.channel_id, p.thread_id, "
+            "t.title AS thread_title, (p.thread_id IS NULL OR t.starter_message_id = p.message_id) AS top_level, "
+            "p.author_name, p.created_at, p.content, "
+            # A post short enough is its own excerpt, every match marked (as FTS5's snippet gives it).
+            "ts_headline('simple', p.content, q.query, CASE WHEN "
+            "cardinality(regexp_split_to_array(btrim(p.content), '\\s+')) <= ? THEN ? ELSE ? END) AS excerpt "
+            "FROM posts p CROSS JOIN (SELECT to_tsquery('simple', ?) AS query) q "
+            "JOIN dialogues d ON d.id = p.dialogue_id "
+            "LEFT JOIN threads t ON t.thread_id = p.thread_id "
+            # The expression and predicate of the GIN index posts_search, so that it answers the match.
+            "WHERE to_tsvector('simple', p.content) @@ q.query "
+            "AND p.deleted_at IS NULL AND p.withdrawn_at IS NULL AND p.content <> '' "
+            f"AND p.dialogue_id IN ({marks}) "
+            # Rank normalised by the post's length (1: divided by 1 + its log), as bm25 favours short matches.
+            "ORDER BY ts_rank(to_tsvector('simple', p.content), q.query, 1) DESC, p.message_id LIMIT ? OFFSET ?",
+            (_EXCERPT_WORDS, _HIGHLIGHT_ALL, _HEADLINE, query, *ids, per_page + 1, page * per_page),
+        )
+        hits = tuple(replace(hit, excerpt=_ellipsed(hit.excerpt, row["content"])) for hit, row in _hits(rows, per_page))
+        return HitPage(hits, page, len(rows) > per_page)
     try:
         rows = await db.fetchall(
             "SELECT p.message_id, p.dialogue_id, d.title AS dialogue_title, d.channel_id, p.thread_id, "
@@ -131,6 +158,50 @@ async def search(
     return HitPage(tuple(_hit(row) for row in rows[:per_page]), page, len(rows) > per_page)
 
 
+# ts_headline's options: FTS5 snippet's marks and length; one fragment with an ellipsis where text was cut.
+_HEADLINE = (
+    f"StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords={_EXCERPT_WORDS}, MinWords={_EXCERPT_WORDS // 2}, "
+    "MaxFragments=1, FragmentDelimiter=…"
+)
+_HIGHLIGHT_ALL = f"StartSel={MATCH_START}, StopSel={MATCH_END}, HighlightAll=true"
+_TERM = re.compile(r'"((?:[^"]|"")*)"( \*)?')
+_WORD = re.compile(r"\w+")
+_ONE = r'"(?:[^"]|"")*"(?: \*)?'
+_EXPRESSION = re.compile(rf"\s*{_ONE}(?:\s+{_ONE})*\s*")
+
+
+def _tsquery(expression: str) -> str:
+    """The ``to_tsquery`` text of an FTS5 expression from ``match_expression``: every term, a phrase as words in a
+    row (``<->``), a trailing ``*`` as a prefix (``:*``). Only words are kept, each quoted, so the text is always a
+    valid tsquery; '' when no word is left.
+    """
+    if not _EXPRESSION.fullmatch(expression):
+        raise QuerySyntaxError(f"not a search expression: {len(expression)} characters")
+    terms: list[str] = []
+    for phrase, star in _TERM.findall(expression):
+        words = ["'" + word.lower() + "'" for word in _WORD.findall(phrase.replace('""', '"'))]
+        if not words:
+            continue
+        if star:
+            words[-1] += ":*"
+        terms.append("(" + " <-> ".join(words) + ")")
+    return " & ".join(terms)
+
+
+def _hits(rows: list[Row], per_page: int) -> list[tuple[Hit, Row]]:
+    return [(_hit(row), row) for row in rows[:per_page]]
+
+
+def _ellipsed(excerpt: str, content: str) -> str:
+    """``…`` where ts_headline cut the post's text, at either end (FTS5's snippet marks cuts the same way)."""
+    plain = excerpt.replace(MATCH_START, "").replace(MATCH_END, "")
+    if not plain:
+        return excerpt
+    start = "" if content.lstrip().startswith(plain) else "…"
+    end = "" if content.rstrip().endswith(plain) else "…"
+    return start + excerpt + end
+
+
 def _hit(row: Row) -> Hit:
     return Hit(
         message_id=row["message_id"],
@@ -147,7 +218,12 @@ def _hit(row: Row) -> Hit:
 
 
 async def forget_erased(db: Database) -> None:
-    """Merge the index so the words of erased posts leave its pages too, not only its results."""
+    """Merge the index so the words of erased posts leave its pages too, not only its results.
+
+    PostgreSQL's GIN index drops the entries of a changed row when it is vacuumed; there is nothing to merge.
+    """
+    if db.dialect == "postgresql":
+        return
     await db.execute("INSERT INTO posts_fts (posts_fts) VALUES ('optimize')")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -84,17 +83,17 @@ async def save_response(
             )
             return True
         for attempt in range(_ID_ATTEMPTS):
-            try:
-                await db.execute(
-                    "INSERT INTO survey_responses (id, dialogue_id, respondent, rating, answer_1, answer_2, answer_3) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (secrets.randbelow(_ID_LIMIT) + 1, dialogue_id, respondent, rating, *answers),
-                )
-            except sqlite3.IntegrityError:
-                if attempt == _ID_ATTEMPTS - 1:
-                    raise
-                continue
-            break
+            # A random id already taken inserts nothing (rather than failing, which on PostgreSQL would abort
+            # the transaction): draw another.
+            inserted = await db.execute(
+                "INSERT INTO survey_responses (id, dialogue_id, respondent, rating, answer_1, answer_2, answer_3) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                (secrets.randbelow(_ID_LIMIT) + 1, dialogue_id, respondent, rating, *answers),
+            )
+            if inserted == 1:
+                break
+            if attempt == _ID_ATTEMPTS - 1:
+                raise RuntimeError("no free survey response id after several draws")
     return False
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,11 +15,70 @@ import simcord
 
 from bot import Settings, create_bot
 from bot.app import DialogueBot
+from db import Database
+from tests import postgres_server as pg
+
+# The storage backends. ``pytestmark = pytest.mark.both_backends`` in a module runs each of its tests that uses a
+# database (the ``db_location`` fixture, or ``settings``/``world``) on both; a test reading SQLite's own internals
+# (file bytes, sqlite_master, query plans) carries ``@pytest.mark.sqlite_only`` and runs on SQLite alone.
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise the tests of ``both_backends`` modules over ``BACKENDS``."""
+    marked = metafunc.definition.get_closest_marker("both_backends")
+    if marked and "backend" in metafunc.fixturenames and not metafunc.definition.get_closest_marker("sqlite_only"):
+        metafunc.parametrize("backend", BACKENDS)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[pg.Server]:
+    """A throwaway PostgreSQL server for the whole session, stopped at its end (also after failures)."""
+    found = pg.find_bin()
+    if found is None:
+        reason = "PostgreSQL is not installed (no initdb/pg_ctl on PATH, in DIALOGUE_PG_BIN or /usr/lib/postgresql)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}: CI must run the PostgreSQL tests")
+        pytest.skip(f"{reason}: the PostgreSQL variants of the storage tests are skipped")
+    server = pg.start(found)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(database=str(tmp_path / "dialogue.sqlite3"), default_timezone="Europe/Zurich")
+def backend(request: pytest.FixtureRequest) -> str:
+    """The storage backend of a test: SQLite unless the test is parametrised over ``BACKENDS``.
+
+    ``DIALOGUE_TEST_BACKEND=postgresql`` runs every other test on PostgreSQL too (a wider, slower check; the
+    tests marked ``sqlite_only`` stay on SQLite).
+    """
+    if request.node.get_closest_marker("sqlite_only"):
+        return "sqlite"
+    return os.environ.get("DIALOGUE_TEST_BACKEND", "sqlite")
+
+
+@pytest.fixture
+async def db_location(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str:
+    """Where the test's database lives: a SQLite file, or a fresh, empty database on the session's server."""
+    if backend == "sqlite":
+        return str(tmp_path / "dialogue.sqlite3")
+    server: pg.Server = request.getfixturevalue("postgres_server")
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    import asyncpg
+
+    connection = await asyncpg.connect(server.url())
+    try:
+        await connection.execute(f"CREATE DATABASE {name}")
+    finally:
+        await connection.close()
+    return server.url(name)
+
+
+@pytest.fixture
+def settings(db_location: str) -> Settings:
+    return Settings(database=db_location, default_timezone="Europe/Zurich")
 
 
 @pytest.fixture
@@ -81,3 +142,23 @@ async def world(simcord_env: simcord.Env, settings: Settings) -> AsyncIterator[W
     # Close the bot as a deploy would, so its database thread is not left running past the event loop.
     if not env.bot.is_closed():
         await env.bot.close()
+
+
+async def table_names(database: Database) -> set[str]:
+    """The tables of a database, from its own catalogue (sqlite_master or information_schema)."""
+    if database.dialect == "postgresql":
+        sql = "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    return {row["name"] for row in await database.fetchall(sql)}
+
+
+async def column_names(database: Database, table: str) -> set[str]:
+    """The columns of one table, from the database's own catalogue (PRAGMA table_info or information_schema)."""
+    if database.dialect == "postgresql":
+        rows = await database.fetchall(
+            "SELECT column_name AS name FROM information_schema.columns WHERE table_name = ?", (table,)
+        )
+    else:
+        rows = await database.fetchall(f"PRAGMA table_info({table})")
+    return {row["name"] for row in rows}

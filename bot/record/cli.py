@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..clock import default_clock
-from ..config import load_settings
+from ..config import is_database_url, load_settings
 from ..domain.errors import DialogueError
 from .export import Exported, ExportFormat, export
 
@@ -47,7 +47,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write the export to a file (or standard output with ``-o -``); say where and how big."""
     path = args.config if args.config is not None else ("config.toml" if os.path.exists("config.toml") else None)
     settings = load_settings(path)
-    if settings.database != ":memory:" and not Path(settings.database).exists():
+    if (
+        settings.database != ":memory:"
+        and not is_database_url(settings.database)
+        and not Path(settings.database).exists()
+    ):
         print(f"export: no database at {settings.database} (set `database` in the config)", file=sys.stderr)
         return EXIT_FAILED
     fmt = ExportFormat(args.format)

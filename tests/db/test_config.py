@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import tomllib
 from dataclasses import fields
 from datetime import timedelta
@@ -13,6 +15,7 @@ import pytest
 from bot.__main__ import main
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain.parsing import parse_timezone
+from db.connection import mask_url
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -308,3 +311,54 @@ def test_survey_days_out_of_range_is_named(tmp_path: Path, days: int) -> None:
     assert config_error(tmp_path, f"survey_days = {days}\n") == (
         "survey_days: must be a whole number of days from 1 to 365"
     )
+
+
+def test_the_database_url_comes_from_the_environment_and_wins(tmp_path: Path) -> None:
+    path = write(tmp_path, 'database = "file.sqlite3"\n')
+    url = "postgresql://bot:pw@db.example:5432/dialogues"
+    assert load_settings(path, {"DIALOGUE_DATABASE_URL": url}).database == url
+    assert load_settings(path, {}).database == str((tmp_path / "file.sqlite3").resolve())
+    # A URL in the file is kept as written, not taken for a relative path.
+    assert load_settings(write(tmp_path, f'database = "{url}"\n'), {}).database == url
+    with pytest.raises(ConfigError, match="DIALOGUE_DATABASE_URL: expected a postgresql:// URL"):
+        load_settings(path, {"DIALOGUE_DATABASE_URL": "/var/lib/bot.sqlite3"})
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://bot:s3cret@db.example:5432/dialogues", "postgresql://bot:***@db.example:5432/dialogues"),
+        ("postgresql://bot:s3cret@/dialogues?host=/run/pg", "postgresql://bot:***@/dialogues?host=/run/pg"),
+        ("postgresql://bot@db.example/dialogues", "postgresql://bot@db.example/dialogues"),
+        ("/srv/bot/dialogue.sqlite3", "/srv/bot/dialogue.sqlite3"),
+    ],
+)
+def test_a_database_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    assert mask_url(url) == shown
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_check_masks_the_password_and_never_logs_it(
+    db_location: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    # The throwaway server trusts local connections, so any password is accepted, and must never be shown.
+    url = db_location.replace("postgresql://postgres@", "postgresql://postgres:s3cret-pw@")
+    monkeypatch.setenv("DIALOGUE_DATABASE_URL", url)
+    path = write(tmp_path, 'database = "unused.sqlite3"\n')
+    # check runs its own event loop: run it in a thread, outside this test's loop.
+    assert await asyncio.to_thread(main, ["check", "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("config OK; database postgresql://postgres:***@/") and "schema version" in out
+    assert "s3cret-pw" not in out and "s3cret-pw" not in caplog.text
+    # A database that does not exist: the one-line error names the URL, masked.
+    monkeypatch.setenv("DIALOGUE_DATABASE_URL", url.replace("/test_", "/missing_"))
+    assert await asyncio.to_thread(main, ["check", "--config", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("database: cannot open postgresql://postgres:***@/missing_")
+    assert "s3cret-pw" not in captured.err + captured.out + caplog.text
+    assert not (tmp_path / "unused.sqlite3").exists()

@@ -16,6 +16,9 @@ import db.dialogues as dialogues_db
 import db.posts as posts_db
 from bot.domain.models import Dialogue, DialogueDraft, PostStats, Question, State, ThreadStats
 from db import Database
+from tests.conftest import table_names
+
+pytestmark = pytest.mark.both_backends
 
 NOW = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
 OPENS = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
@@ -34,8 +37,8 @@ DRAFT = DialogueDraft(
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    connected = await Database.connect(tmp_path / "dialogue.sqlite3")
+async def database(db_location: str) -> AsyncIterator[Database]:
+    connected = await Database.connect(db_location)
     try:
         yield connected
     finally:
@@ -57,10 +60,11 @@ def latest_version() -> int:
 # ----- migrations ------------------------------------------------------------------------------------
 
 
-async def test_migrations_from_empty_to_latest(tmp_path: Path) -> None:
-    path = tmp_path / "nested" / "dir" / "fresh.sqlite3"
-    assert not path.exists()
-    database = await Database.connect(path)
+async def test_migrations_from_empty_to_latest(db_location: str, backend: str) -> None:
+    # On SQLite, in a folder that does not exist yet; on PostgreSQL, an empty database.
+    path = Path(db_location).parent / "nested" / "dir" / "fresh.sqlite3" if backend == "sqlite" else None
+    assert path is None or not path.exists()
+    database = await Database.connect(path or db_location)
     try:
         files = migration_files()
         assert files[0] == "0001_init.sql"
@@ -72,17 +76,18 @@ async def test_migrations_from_empty_to_latest(tmp_path: Path) -> None:
         assert [(row["version"], row["name"]) for row in rows] == [
             (int(name.partition("_")[0]), name.partition("_")[2].removesuffix(".sql")) for name in files
         ]
-        tables = {row["name"] for row in await database.fetchall("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = await table_names(database)
         assert {"dialogues", "questions", "threads", "posts", "bot_messages", "schema_migrations"} <= tables
-        assert (await database.fetchone("PRAGMA journal_mode"))[0] == "wal"
-        assert (await database.fetchone("PRAGMA foreign_keys"))[0] == 1
+        if backend == "sqlite":
+            assert (await database.fetchone("PRAGMA journal_mode"))[0] == "wal"
+            assert (await database.fetchone("PRAGMA foreign_keys"))[0] == 1
     finally:
         await database.close()
-    assert path.exists()
+    assert path is None or path.exists()
 
 
-async def test_reconnecting_applies_nothing_twice(tmp_path: Path) -> None:
-    path = tmp_path / "again.sqlite3"
+async def test_reconnecting_applies_nothing_twice(db_location: str) -> None:
+    path = db_location
     first = await Database.connect(path)
     dialogue = await create(first)
     await first.close()
@@ -278,9 +283,9 @@ async def test_two_racing_transitions_exactly_one_wins(database: Database) -> No
     assert final is (State.OPEN if results[0] else State.CANCELLED)
 
 
-async def test_racing_close_from_two_connections_one_wins(tmp_path: Path) -> None:
-    """A timer and a `/dialogue close` on separate connections to one file: one close, not two."""
-    path = tmp_path / "race.sqlite3"
+async def test_racing_close_from_two_connections_one_wins(db_location: str) -> None:
+    """A timer and a `/dialogue close` on separate connections to one database: one close, not two."""
+    path = db_location
     first = await Database.connect(path)
     second = await Database.connect(path)
     try:
@@ -382,7 +387,7 @@ async def test_bot_messages_are_unique_per_dialogue_kind_and_part(database: Data
     await dialogues_db.add_bot_message(database, dialogue.id, "intro", 1, 5555, 71, OPENS)
     await dialogues_db.add_bot_message(database, dialogue.id, "wrapup", 0, 5555, 80, CLOSES)
     await dialogues_db.add_bot_message(database, other.id, "intro", 0, 6666, 90, OPENS)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(database.integrity_errors):
         await dialogues_db.add_bot_message(database, dialogue.id, "intro", 0, 5555, 72, OPENS)
     assert await dialogues_db.bot_messages(database, dialogue.id, "intro") == {0: 70, 1: 71}
     assert await dialogues_db.bot_messages(database, dialogue.id, "wrapup") == {0: 80}
@@ -702,6 +707,7 @@ async def test_pending_step_round_trips_and_clears(database: Database) -> None:
     assert progress is not None and progress.pending_step is None and progress.retry_at is None
 
 
+@pytest.mark.sqlite_only  # counts statements with SQLite's trace callback
 async def test_progress_of_many_dialogues_is_one_statement(database: Database) -> None:
     statements: list[str] = []
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -17,6 +16,8 @@ from bot.domain.models import Dialogue, DialogueDraft, State
 from bot.domain.reminders import Kind, Owed, Planned, ReminderState, Via, reconcile
 from db import Database
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 OPENS = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
 CLOSES = OPENS + timedelta(days=4)
@@ -25,8 +26,8 @@ CHANNEL = 5000
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    connected = await Database.connect(tmp_path / "dialogue.sqlite3")
+async def database(db_location: str) -> AsyncIterator[Database]:
+    connected = await Database.connect(db_location)
     try:
         yield connected
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -19,13 +18,15 @@ from bot.domain.sharding import shard_of
 from db import Database
 from db.shards import Ownership, owned
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
 TTL = timedelta(minutes=5)
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    connected = await Database.connect(tmp_path / "leases.sqlite3")
+async def database(db_location: str) -> AsyncIterator[Database]:
+    connected = await Database.connect(db_location)
     try:
         yield connected
     finally:

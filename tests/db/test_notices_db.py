@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,6 +13,8 @@ import db.posts as posts_db
 from bot.domain.models import DialogueDraft, State
 from bot.domain.notices import Choice, NoticeState, NoticeTally
 from db import Database
+
+pytestmark = pytest.mark.both_backends
 
 OPENS = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
 LATER = OPENS + timedelta(days=3)
@@ -25,8 +26,8 @@ WEBHOOK_AUTHOR = -12345  # a bridged or proxy post's pseudo-author
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    connected = await Database.connect(tmp_path / "notices.sqlite3")
+async def database(db_location: str) -> AsyncIterator[Database]:
+    connected = await Database.connect(db_location)
     try:
         yield connected
     finally:

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 import db.plans as plans_db
 from db import Database
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.connect(tmp_path / "pending.sqlite3")
+async def database(db_location: str) -> AsyncIterator[Database]:
+    database = await Database.connect(db_location)
     yield database
     await database.close()
 

@@ -13,13 +13,15 @@ from bot.domain.models import Attachment
 from db import Database
 from tests.record.sample import OPENS, make_sample
 
+pytestmark = pytest.mark.both_backends
+
 PDF = Attachment("plan.pdf", "https://cdn.example/plan.pdf", "application/pdf", 2048)
 PNG = Attachment("map.png", "https://cdn.example/map.png", None, 0)
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    connected = await Database.connect(tmp_path / "attachments.sqlite3")
+async def database(db_location: str) -> AsyncIterator[Database]:
+    connected = await Database.connect(db_location)
     try:
         yield connected
     finally:

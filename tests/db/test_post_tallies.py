@@ -14,6 +14,8 @@ import db.posts as posts_db
 from bot.domain.models import DialogueDraft, PostStats, State
 from db import Database
 
+pytestmark = pytest.mark.both_backends
+
 OPENS = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
 DRAFT = DialogueDraft(
     title="T", framing="", questions=("A?", "B?"), timezone="UTC", opens_at=OPENS, closes_at=OPENS + timedelta(days=2)
@@ -21,8 +23,8 @@ DRAFT = DialogueDraft(
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    connected = await Database.connect(tmp_path / "tallies.sqlite3")
+async def database(db_location: str) -> AsyncIterator[Database]:
+    connected = await Database.connect(db_location)
     try:
         yield connected
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,6 +14,8 @@ from bot.domain.events import EventState, EventStatus
 from bot.domain.models import DialogueDraft
 from db import Database
 
+pytestmark = pytest.mark.both_backends
+
 OPENS = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
 DRAFT = DialogueDraft(
     title="T", framing="", questions=("A?",), timezone="UTC", opens_at=OPENS, closes_at=OPENS + timedelta(days=2)
@@ -22,8 +23,8 @@ DRAFT = DialogueDraft(
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    connected = await Database.connect(tmp_path / "proxy-events.sqlite3")
+async def database(db_location: str) -> AsyncIterator[Database]:
+    connected = await Database.connect(db_location)
     try:
         yield connected
     finally:

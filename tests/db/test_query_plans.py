@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -24,6 +23,9 @@ from bot.domain.models import DialogueDraft, State
 from bot.domain.reminders import Kind, Owed
 from db import Database
 from db.connection import Params, Row
+
+# SQLite only: these read SQLite's EXPLAIN QUERY PLAN (PostgreSQL plans differ and are not asserted).
+pytestmark = pytest.mark.sqlite_only
 
 NOW = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
 OPENS = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
@@ -51,8 +53,8 @@ class RecordingDatabase(Database):
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[RecordingDatabase]:
-    connected = await RecordingDatabase.connect(tmp_path / "plans.sqlite3")
+async def database(db_location: str) -> AsyncIterator[RecordingDatabase]:
+    connected = await RecordingDatabase.connect(db_location)
     assert isinstance(connected, RecordingDatabase)
     try:
         await _fill(connected)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,6 +15,8 @@ from bot.domain.models import DialogueDraft, State
 from db import Database
 from db.timeutil import to_epoch
 
+pytestmark = pytest.mark.both_backends
+
 OPENS = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
 CLOSES = OPENS + timedelta(days=2)
 KEEP = timedelta(days=30)
@@ -23,8 +24,8 @@ DRAFT = DialogueDraft(title="T", framing="", questions=("A?",), timezone="UTC", 
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    connected = await Database.connect(tmp_path / "retention.sqlite3")
+async def database(db_location: str) -> AsyncIterator[Database]:
+    connected = await Database.connect(db_location)
     try:
         yield connected
     finally:

@@ -16,6 +16,9 @@ import db.withdrawals as withdrawals_db
 from bot.domain.models import DialogueDraft, State
 from db import Database
 from db.connection import _migrations, _statements
+from tests.conftest import column_names
+
+pytestmark = pytest.mark.both_backends
 
 OPENS = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
 DRAFT = DialogueDraft(
@@ -31,8 +34,8 @@ ALICE, BOB = 501, 502
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    connected = await Database.connect(tmp_path / "search.sqlite3")
+async def database(db_location: str) -> AsyncIterator[Database]:
+    connected = await Database.connect(db_location)
     try:
         yield connected
     finally:
@@ -67,6 +70,15 @@ async def found(database: Database, text: str, dialogue_ids: tuple[int, ...] = (
 
 async def indexed(database: Database, word: str) -> list[int]:
     """What the index itself holds for a word, whatever the posts table says (external content can disagree)."""
+    if database.dialect == "postgresql":
+        # An expression index holds exactly what its expression and predicate give for the rows as they are.
+        rows = await database.fetchall(
+            "SELECT message_id AS rowid FROM posts WHERE deleted_at IS NULL AND withdrawn_at IS NULL "
+            "AND content <> '' AND to_tsvector('simple', content) @@ plainto_tsquery('simple', ?) "
+            "ORDER BY message_id",
+            (word,),
+        )
+        return [row["rowid"] for row in rows]
     rows = await database.fetchall("SELECT rowid FROM posts_fts WHERE posts_fts MATCH ? ORDER BY rowid", (word,))
     return [row["rowid"] for row in rows]
 
@@ -144,13 +156,14 @@ async def test_withdrawal_erases_text_and_name_keeps_counts_and_logs_no_content(
 
     log = await withdrawals_db.log_entries(database, first)
     assert [(entry.posts, entry.by_facilitator) for entry in log] == [(1, False)]
-    columns = {row["name"] for row in await database.fetchall("PRAGMA table_info(withdrawals)")}
+    columns = await column_names(database, "withdrawals")
     assert columns == {"id", "guild_id", "dialogue_id", "posts", "by_facilitator", "withdrawn_at"}
     # Twice is harmless: nothing is left to withdraw, nothing more is logged.
     assert await withdrawals_db.withdraw(database, 1, ALICE, None, OPENS, by_facilitator=True) == []
     assert len(await withdrawals_db.log_entries(database, first)) == 1
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file's bytes
 async def test_withdrawn_words_leave_the_database_file(tmp_path: Path) -> None:
     """Not only the results: neither the text nor the index's copy of its words stays in the file."""
     path = tmp_path / "traces.sqlite3"

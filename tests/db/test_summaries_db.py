@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -12,6 +11,8 @@ import db.dialogues as dialogues_db
 import db.summaries as summaries_db
 from bot.domain.models import AfterClose, DialogueDraft
 from db import Database
+
+pytestmark = pytest.mark.both_backends
 
 OPENS = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
 CLOSES = OPENS + timedelta(days=2)
@@ -27,8 +28,8 @@ DRAFT = DialogueDraft(
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    connected = await Database.connect(tmp_path / "summaries.sqlite3")
+async def database(db_location: str) -> AsyncIterator[Database]:
+    connected = await Database.connect(db_location)
     try:
         yield connected
     finally:

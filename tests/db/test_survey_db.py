@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,12 +13,14 @@ from bot.domain.survey import SurveyConfig, SurveyResponse
 from db import Database
 from tests.db.test_wake import draft
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    connected = await Database.connect(tmp_path / "survey.sqlite3")
+async def database(db_location: str) -> AsyncIterator[Database]:
+    connected = await Database.connect(db_location)
     try:
         yield connected
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -12,6 +11,8 @@ import db.dialogues as dialogues_db
 from bot.domain.models import DialogueDraft, State
 from db import Database
 from db.connection import _migrations, _statements
+
+pytestmark = pytest.mark.both_backends
 
 NOW = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
 OPENS = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
@@ -31,8 +32,8 @@ def draft(opens: datetime = OPENS, releases: tuple[datetime | None, ...] = ()) -
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    connected = await Database.connect(tmp_path / "wake.sqlite3")
+async def database(db_location: str) -> AsyncIterator[Database]:
+    connected = await Database.connect(db_location)
     try:
         yield connected
     finally:
@@ -111,6 +112,7 @@ async def test_resume_makes_open_and_unfinished_closings_due_and_nothing_else(da
     assert await dialogues_db.due_for_wake(database, later, 10) == [opened, unlocked, thread_open]
 
 
+@pytest.mark.sqlite_only  # reads SQLite's query plans through its trace callback
 async def test_the_timers_queries_read_the_wake_index(database: Database) -> None:
     ids = [await in_state(database, State.SCHEDULED, opens=OPENS + timedelta(hours=hour)) for hour in range(20)]
     statements: list[str] = []

@@ -449,6 +449,7 @@ async def test_closing_five_threads_costs_at_most_t_plus_4_calls(world: World) -
     assert calls["POST /channels/{id}/messages"] == 1
 
 
+@pytest.mark.sqlite_only  # counts statements with SQLite's trace callback
 async def test_start_up_decides_every_closed_dialogue_with_the_same_statements_at_any_count(world: World) -> None:
     database = world.bot.database
     service = world.bot.dialogues

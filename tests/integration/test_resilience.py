@@ -25,6 +25,9 @@ from tests.integration.support import (
     take_bot_permissions,
 )
 
+# Both backends: these run on SQLite and on a real PostgreSQL server (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
+
 
 def dialogue_channels(world: World, name: str = "engaging-the-council") -> list[object]:
     return [c for c in world.guild.channels.values() if c.name == name]

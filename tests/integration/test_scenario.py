@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.domain.models import State
 from tests.conftest import World
 from tests.integration.support import DAY, HOUR, bot_messages, channel, create_dialogue, reload
+
+# Both backends: these run on SQLite and on a real PostgreSQL server (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
 
 
 async def test_five_days_twelve_participants_two_restarts(world: World) -> None:

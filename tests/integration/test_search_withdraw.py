@@ -13,6 +13,9 @@ from bot.domain.models import Dialogue, State
 from tests.conftest import World
 from tests.integration.support import DAY, channel, create_dialogue, is_ephemeral, last_reply, reload, run, thread
 
+# Both backends: search (FTS5 or tsvector) answers the same on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
+
 HOME = "What does engagement add at home?"
 OUTCOMES = "What outcomes are realistic?"
 APOLOGY = "Sorry, something went wrong"

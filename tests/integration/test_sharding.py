@@ -14,7 +14,6 @@ import threading
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 import discord
@@ -35,6 +34,8 @@ from tests.conftest import World
 from tests.integration.support import is_ephemeral, last_reply
 from tests.integration.test_plan_import import OPENS, PLAN, import_plan
 
+pytestmark = pytest.mark.both_backends
+
 T = TypeVar("T")
 HOUR = 3600
 DAY = 86400
@@ -43,9 +44,9 @@ STEP = 600
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """The database every process shares (a SQLite file here; a PostgreSQL URL where that backend exists)."""
-    return str(tmp_path / "shared.sqlite3")
+def database_url(db_location: str) -> str:
+    """The database every process shares: a SQLite file, or a fresh database on the test PostgreSQL server."""
+    return db_location
 
 
 @dataclass

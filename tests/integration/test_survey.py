@@ -12,7 +12,7 @@ import pytest
 import simcord
 
 from bot.afterlife.buttons import FEEDBACK, after_life_view, custom_id
-from tests.conftest import World
+from tests.conftest import World, column_names, table_names
 from tests.integration.support import DAY, bot_messages, channel, create_dialogue, is_ephemeral, last_reply, reload, run
 
 PLAN = """
@@ -294,7 +294,7 @@ async def test_nothing_stored_can_be_joined_back_to_a_member(world: World, caplo
     assert not [line for line in ours if "survey" in line.lower() or "framing was clear" in line]
 
     # Nothing in a response row can be matched to the members' activity: no member column, no time column.
-    columns = {row["name"] for row in await world.bot.database.fetchall("PRAGMA table_info(survey_responses)")}
+    columns = await column_names(world.bot.database, "survey_responses")
     assert columns == {"id", "dialogue_id", "respondent", "rating", "answer_1", "answer_2", "answer_3"}
     # The row order (SQLite's, by id) is not the order of the answers: ids are random, not a sequence.
     ids = [row["id"] for row in await world.bot.database.fetchall("SELECT id FROM survey_responses")]
@@ -330,7 +330,7 @@ async def test_with_the_secret_a_database_reader_could_link_answers_until_the_su
 async def every_stored_value(world: World) -> list[tuple[str, str]]:
     """Every value of every column of every table, as text, with where it was found."""
     database = world.bot.database
-    tables = [row["name"] for row in await database.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    tables = sorted(await table_names(database))  # sqlite_master, or information_schema on PostgreSQL
     assert {"survey_responses", "surveys", "posts", "dialogues"} <= set(tables)
     found: list[tuple[str, str]] = []
     for table in tables:
