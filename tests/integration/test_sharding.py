@@ -262,7 +262,7 @@ def channel_posts(world: World) -> int:
 
 
 async def test_two_processes_on_the_same_shards_still_run_each_step_once(
-    world: World, caplog: pytest.LogCaptureFixture
+    world: World, caplog: pytest.LogCaptureFixture, backend: str
 ) -> None:
     dialogue = await schedule(world)
     both = await start_twins(world)
@@ -277,8 +277,11 @@ async def test_two_processes_on_the_same_shards_still_run_each_step_once(
         e for e in world.env.http_requests if e.method == "POST" and e.path == f"/guilds/{world.guild.id}/channels"
     ]
     assert len(channels) == 2  # the category and the dialogue's channel, once
-    # Both processes went for it at the same instant; the one without the lease stood back.
-    assert any("another process holds its lease" in r.getMessage() for r in caplog.records)
+    if backend == "sqlite":
+        # Both processes went for it at the same instant; the one without the lease stood back. (On PostgreSQL the
+        # first may finish its step before the other's timer reads the row, which then finds it open: the lease is
+        # shown contended by the released-question and crashed-holder tests on both backends.)
+        assert any("another process holds its lease" in r.getMessage() for r in caplog.records)
 
     await world.env.advance_time(DAY)
     closed = await dialogues_db.get(both.database, dialogue.id)
