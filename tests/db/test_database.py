@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -34,15 +33,6 @@ DRAFT = DialogueDraft(
     opens_at=OPENS,
     closes_at=CLOSES,
 )
-
-
-@pytest.fixture
-async def database(db_location: str) -> AsyncIterator[Database]:
-    connected = await Database.connect(db_location)
-    try:
-        yield connected
-    finally:
-        await connected.close()
 
 
 async def create(database: Database, draft: DialogueDraft = DRAFT) -> Dialogue:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,15 +22,6 @@ OPENS = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
 CLOSES = OPENS + timedelta(days=4)
 ALICE, BOB, CHEN = 1001, 1002, 1003
 CHANNEL = 5000
-
-
-@pytest.fixture
-async def database(db_location: str) -> AsyncIterator[Database]:
-    connected = await Database.connect(db_location)
-    try:
-        yield connected
-    finally:
-        await connected.close()
 
 
 async def create(database: Database) -> Dialogue:

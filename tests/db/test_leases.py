@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,15 +21,6 @@ pytestmark = pytest.mark.both_backends
 
 NOW = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
 TTL = timedelta(minutes=5)
-
-
-@pytest.fixture
-async def database(db_location: str) -> AsyncIterator[Database]:
-    connected = await Database.connect(db_location)
-    try:
-        yield connected
-    finally:
-        await connected.close()
 
 
 async def test_a_free_lease_is_won_by_one_owner_only(database: Database) -> None:

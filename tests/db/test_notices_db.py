@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,15 +22,6 @@ DRAFT = DialogueDraft(
 )
 BOT = 999
 WEBHOOK_AUTHOR = -12345  # a bridged or proxy post's pseudo-author
-
-
-@pytest.fixture
-async def database(db_location: str) -> AsyncIterator[Database]:
-    connected = await Database.connect(db_location)
-    try:
-        yield connected
-    finally:
-        await connected.close()
 
 
 async def dialogue_with_posts(database: Database, authors: list[int]) -> int:

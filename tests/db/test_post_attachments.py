@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,15 +16,6 @@ pytestmark = pytest.mark.both_backends
 
 PDF = Attachment("plan.pdf", "https://cdn.example/plan.pdf", "application/pdf", 2048)
 PNG = Attachment("map.png", "https://cdn.example/map.png", None, 0)
-
-
-@pytest.fixture
-async def database(db_location: str) -> AsyncIterator[Database]:
-    connected = await Database.connect(db_location)
-    try:
-        yield connected
-    finally:
-        await connected.close()
 
 
 async def test_attachments_round_trip_in_order(database: Database) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,15 +19,6 @@ OPENS = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
 DRAFT = DialogueDraft(
     title="T", framing="", questions=("A?", "B?"), timezone="UTC", opens_at=OPENS, closes_at=OPENS + timedelta(days=2)
 )
-
-
-@pytest.fixture
-async def database(db_location: str) -> AsyncIterator[Database]:
-    connected = await Database.connect(db_location)
-    try:
-        yield connected
-    finally:
-        await connected.close()
 
 
 async def open_dialogue(database: Database, threads: tuple[int, int] = (7001, 7002)) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,15 +19,6 @@ OPENS = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
 DRAFT = DialogueDraft(
     title="T", framing="", questions=("A?",), timezone="UTC", opens_at=OPENS, closes_at=OPENS + timedelta(days=2)
 )
-
-
-@pytest.fixture
-async def database(db_location: str) -> AsyncIterator[Database]:
-    connected = await Database.connect(db_location)
-    try:
-        yield connected
-    finally:
-        await connected.close()
 
 
 async def test_an_event_record_defaults_then_keeps_what_was_applied(database: Database) -> None:

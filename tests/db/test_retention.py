@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,15 +20,6 @@ OPENS = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
 CLOSES = OPENS + timedelta(days=2)
 KEEP = timedelta(days=30)
 DRAFT = DialogueDraft(title="T", framing="", questions=("A?",), timezone="UTC", opens_at=OPENS, closes_at=CLOSES)
-
-
-@pytest.fixture
-async def database(db_location: str) -> AsyncIterator[Database]:
-    connected = await Database.connect(db_location)
-    try:
-        yield connected
-    finally:
-        await connected.close()
 
 
 async def dialogue_with_posts(database: Database, first_message: int, *, close: bool = True, lock: bool = True) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,15 +30,6 @@ DRAFT = DialogueDraft(
 )
 THREAD = 7001
 ALICE, BOB = 501, 502
-
-
-@pytest.fixture
-async def database(db_location: str) -> AsyncIterator[Database]:
-    connected = await Database.connect(db_location)
-    try:
-        yield connected
-    finally:
-        await connected.close()
 
 
 async def open_dialogue(database: Database, guild_id: int = 1) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,15 +24,6 @@ DRAFT = DialogueDraft(
     closes_at=CLOSES,
     after_close=AfterClose.COMMENTS_UNTIL_SUMMARY,
 )
-
-
-@pytest.fixture
-async def database(db_location: str) -> AsyncIterator[Database]:
-    connected = await Database.connect(db_location)
-    try:
-        yield connected
-    finally:
-        await connected.close()
 
 
 async def test_after_close_and_the_comments_limit_round_trip(database: Database) -> None:

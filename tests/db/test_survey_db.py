@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,15 +15,6 @@ from tests.db.test_wake import draft
 pytestmark = pytest.mark.both_backends
 
 NOW = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def database(db_location: str) -> AsyncIterator[Database]:
-    connected = await Database.connect(db_location)
-    try:
-        yield connected
-    finally:
-        await connected.close()
 
 
 async def closed(database: Database, closed_at: datetime) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,15 +28,6 @@ def draft(opens: datetime = OPENS, releases: tuple[datetime | None, ...] = ()) -
         closes_at=opens + timedelta(days=5),
         releases=releases,
     )
-
-
-@pytest.fixture
-async def database(db_location: str) -> AsyncIterator[Database]:
-    connected = await Database.connect(db_location)
-    try:
-        yield connected
-    finally:
-        await connected.close()
 
 
 async def in_state(database: Database, state: State, *, channel: int | None = None, opens: datetime = OPENS) -> int:
