@@ -270,7 +270,7 @@ class _Services:
             search=SearchService(database, clock),
             withdrawals=WithdrawalService(database, clock),
             survey=survey,
-            retention=RetentionService(database, scheduler, clock, settings),
+            retention=RetentionService(database, scheduler, clock, settings, daily=[survey.end_due]),
             notices=notices,
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 import db.retention as retention_db
@@ -35,8 +36,17 @@ DAILY = timedelta(days=1)
 class RetentionService:
     """Keeps transcripts for ``keep_transcripts_days`` after the close (or the summary), then purges their text."""
 
-    def __init__(self, database: Database, scheduler: Scheduler, clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self,
+        database: Database,
+        scheduler: Scheduler,
+        clock: Clock,
+        settings: Settings,
+        daily: Sequence[Callable[[], Awaitable[object]]] = (),
+    ) -> None:
         self._db = database
+        # Other once-a-day upkeep that must happen even if nobody looks (ending surveys forgets their secrets).
+        self._daily = tuple(daily)
         self._clock = clock
         days = settings.keep_transcripts_days
         self.keep: timedelta | None = None if days is None else timedelta(days=days)
@@ -45,8 +55,11 @@ class RetentionService:
         self.timer = DurableTimer(JOB_ID, scheduler, clock, next_due=self._next_due, run_due=self._purge_due)
 
     async def start(self) -> None:
-        """At start-up: arm the timer (at once if a purge fell due while the bot was down); nothing if kept for ever."""
-        if self.keep is not None:
+        """At start-up: arm the timer (at once if a purge fell due while the bot was down).
+
+        With transcripts kept for ever and no daily upkeep, there is nothing to wake for.
+        """
+        if self.keep is not None or self._daily:
             await self.timer.arm()
 
     async def drain(self, timeout: float) -> bool:
@@ -66,12 +79,14 @@ class RetentionService:
 
     async def _next_due(self) -> datetime | None:
         if self.keep is None:
-            return None
+            return self._clock() + DAILY if self._daily else None
         earliest = await retention_db.next_due(self._db, self.keep, self.ownership)
         daily = self._clock() + DAILY
         return daily if earliest is None else min(earliest, daily)
 
     async def _purge_due(self, now: datetime) -> None:
+        for chore in self._daily:
+            await chore()
         if self.keep is None:
             return
         for dialogue_id in await retention_db.due(self._db, now, self.keep, self.ownership):

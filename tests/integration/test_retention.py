@@ -90,9 +90,9 @@ async def test_a_dialogue_closed_after_the_timer_was_armed_is_purged_on_time(wor
     assert await texts(world, dialogue.id) == ["", "", ""]
 
 
-async def test_by_default_transcripts_are_kept_and_no_timer_runs(world: World) -> None:
+async def test_by_default_transcripts_are_kept(world: World) -> None:
     dialogue, _room = await closed_dialogue(world)
-    assert JOB_ID not in world.bot.scheduler.job_ids()
+    assert JOB_ID in world.bot.scheduler.job_ids()  # the daily upkeep (ending surveys) runs, and purges nothing
     await world.env.advance_time(400 * DAY)
     assert await texts(world, dialogue.id) == ["What I would not want published in ten years.", "Nor I.", "Agreed."]
     status = await run(world, "dialogue status", dialogue=str(dialogue.id))

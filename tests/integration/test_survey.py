@@ -342,3 +342,13 @@ async def every_stored_value(world: World) -> list[tuple[str, str]]:
                 text = value.hex() if isinstance(value, bytes) else str(value)
                 found.append((f"{table}.{column}", text))
     return found
+
+
+async def test_a_bot_that_keeps_running_forgets_an_ended_surveys_hashes_within_a_day(world: World) -> None:
+    """Nobody needs to restart or look at the results: the daily upkeep ends the survey on its own."""
+    dialogue_id, wrapup = await closed_dialogue(world)
+    await answer(world, world.alice, wrapup, dialogue_id, {"rating": "5"})
+    await world.env.advance_time(14 * DAY + DAY)
+    database = world.bot.database
+    assert await database.fetchone("SELECT 1 FROM survey_responses WHERE respondent IS NOT NULL") is None
+    assert await database.fetchone("SELECT 1 FROM surveys WHERE secret IS NOT NULL") is None
